@@ -1,0 +1,44 @@
+"""URL map. Pages need a signed-in user (LoginRequiredMiddleware); the API authenticates itself."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+
+from salesmarketing import views
+from teams import api as teams_api
+from teams import views as teams_views
+
+
+class TokenView(ObtainAuthToken):
+    """POST username and password, get {"token": …}; throttled, and locked out by django-axes."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_token"
+
+
+router = DefaultRouter()
+router.register("teams", teams_api.TeamViewSet, basename="team")
+router.register("users", teams_api.UserViewSet, basename="user")
+
+api_urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", include("kpis.urls")),
+    path("", include("slas.urls")),
+    path("leads/", include("leads.urls")),
+    path("teams/", include("teams.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/language/", teams_views.language_set, name="language_set"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("health/", login_not_required(views.health), name="health"),
+]

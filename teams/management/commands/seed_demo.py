@@ -1,0 +1,67 @@
+"""`manage.py seed_demo`: the demo company, its teams and users. Safe to run again."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from teams import services
+from teams.models import ClosedDate, Role, Team, User
+
+DEMO_PASSWORD = "selaras-demo"  # noqa: S105 (the documented demo login)
+
+TEAMS = [
+    {"name": "Sales Jakarta", "kind": Team.Kind.SALES, "break_start": time(12), "break_end": time(13)},
+    {"name": "Sales Jayapura", "kind": Team.Kind.SALES, "timezone": "Asia/Jayapura"},
+    {"name": "Marketing", "kind": Team.Kind.MARKETING},
+]
+# Cuti bersama (collective leave) the demo company observes beside public holidays.
+CLOSED_DATES = [(date(2026, 12, 24), "Cuti bersama Natal"), (date(2027, 1, 2), "Company day off")]
+USERS = [
+    ("admin", "Ayu", "Admin", Role.ADMIN, None),
+    ("sales.manager", "Budi", "Santoso", Role.SALES_MANAGER, "Sales Jakarta"),
+    ("marketing.manager", "Citra", "Lestari", Role.MARKETING_MANAGER, "Marketing"),
+    ("rep1", "Dewi", "Anggraini", Role.SALES_REP, "Sales Jakarta"),
+    ("rep2", "Eko", "Prasetyo", Role.SALES_REP, "Sales Jakarta"),
+    ("marketer1", "Fajar", "Nugroho", Role.MARKETER, "Marketing"),
+    ("papua.manager", "Gita", "Wenda", Role.SALES_MANAGER, "Sales Jayapura"),
+    ("rep3", "Hana", "Kogoya", Role.SALES_REP, "Sales Jayapura"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo teams and users (password selaras-demo). Running it again changes nothing."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        teams = {}
+        for spec in TEAMS:
+            team = Team.objects.filter(name=spec["name"]).first()
+            teams[spec["name"]] = team or services.team_create(**spec)
+        jakarta = teams["Sales Jakarta"]
+        for day, name in CLOSED_DATES:
+            if not ClosedDate.objects.filter(team=jakarta, date=day).exists():
+                services.closed_date_add(team=jakarta, day=day, name=name)
+        created = 0
+        for username, first, last, role, team_name in USERS:
+            if User.objects.filter(username=username).exists():
+                continue
+            user = services.user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                email=f"{username}@example.com",
+                first_name=first,
+                last_name=last,
+                role=role,
+                team=teams.get(team_name),
+                # The shared demo password is documented and deliberately simple.
+                validate_password_strength=False,
+            )
+            if role == Role.ADMIN:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            created += 1
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} users created)."))
+        self.stdout.write(f"Log in as {', '.join(u[0] for u in USERS)} with password {DEMO_PASSWORD}.")

@@ -1,0 +1,246 @@
+"""The permission policy of SPEC §1, in one place.
+
+Every page, API endpoint and template asks this module. Two kinds of answer:
+
+- *scopes* (`*_scope`) are `Q` filters for querysets: what a user may **see**.
+  Views load objects through a scoped queryset, so another rep's or another
+  team's object is simply not found (404).
+- *predicates* (`can_*`) say whether a user may **do** something to an object
+  they can see; a refusal answers 403.
+
+Objects of other apps are used by attribute only (`lead.team_id`,
+`sla.from_team_id` …), so this module imports nothing beyond `teams`.
+
+| may …                               | admin | sales_manager | marketing_manager | sales_rep | marketer |
+|-------------------------------------|-------|---------------|-------------------|-----------|----------|
+| see leads and their touches         | all   | own team's    | all (read)        | own (*)   | all (read) |
+| create / import leads               | yes   | own team      | yes               | own team  | yes      |
+| assign / reassign leads             | yes   | own team      | no                | claim (*) | no       |
+| log touch, reject, change status    | yes   | own team      | no                | own leads | no       |
+| create / edit SLAs                  | yes   | own team's    | volume SLAs own team owes | no | no     |
+| see breaches and scorecards         | all   | own team      | all               | own       | all      |
+| KPIs, targets, measurements         | yes   | own team      | own team          | no        | no       |
+| manage users and teams              | yes   | no            | no                | no        | no       |
+
+(*) a rep sees their own leads and their team's unassigned ones, and may claim
+an unassigned lead of their own team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from teams.models import Role
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q()
+MANAGERS = {Role.SALES_MANAGER, Role.MARKETING_MANAGER}
+MARKETING_ROLES = {Role.MARKETING_MANAGER, Role.MARKETER}
+
+
+def role_of(user: Any) -> str | None:
+    """The effective role: `admin` for superusers, None for anonymous or inactive users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return Role.ADMIN if user.is_superuser else user.role
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def is_manager(user: Any) -> bool:
+    return role_of(user) in MANAGERS
+
+
+def _in_team(user: Any, team_id: int | None) -> bool:
+    return team_id is not None and user.team_id == team_id
+
+
+# --- teams and users ---------------------------------------------------------------
+def team_scope(user: Any) -> Q:
+    """Teams a user may look at: every team, for anyone signed in.
+
+    Marketing delivers to every sales team and sales managers pick the marketing
+    team that owes them leads, so team names and calendars are common knowledge;
+    who is in a team is not (see `user_scope`).
+    """
+    return EVERYTHING if role_of(user) else NOTHING
+
+
+def user_scope(user: Any) -> Q:
+    """Users a user may look at: admins all, everyone else the members of their own team."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return EVERYTHING
+    if role and user.team_id:
+        return Q(team_id=user.team_id)
+    return Q(pk=user.pk) if role else NOTHING
+
+
+def can_manage_users_and_teams(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_manage_closed_dates(user: Any, team: Any) -> bool:
+    """Admins, and the managers of the team, add and remove its closed dates."""
+    return is_admin(user) or (is_manager(user) and _in_team(user, team.pk))
+
+
+# --- leads, touches, rejections ------------------------------------------------------
+def lead_scope(user: Any, prefix: str = "") -> Q:
+    """Leads a user may see. `prefix` scopes related rows, e.g. `lead__` for touches."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    if role == Role.SALES_MANAGER and user.team_id:
+        return Q(**{f"{prefix}team_id": user.team_id})
+    if role == Role.SALES_REP:
+        own = Q(**{f"{prefix}owner_id": user.pk})
+        if user.team_id:
+            own |= Q(**{f"{prefix}team_id": user.team_id, f"{prefix}owner__isnull": True})
+        return own
+    return NOTHING
+
+
+def can_create_leads(user: Any, team: Any) -> bool:
+    """Create or import leads for the sales team `team`."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return True
+    return role in {Role.SALES_MANAGER, Role.SALES_REP} and _in_team(user, team.pk)
+
+
+def can_assign_lead(user: Any, lead: Any, owner: Any = None) -> bool:
+    """Assign or reassign `lead` (to `owner`); a rep may only claim an unassigned lead of their team."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.SALES_MANAGER:
+        return _in_team(user, lead.team_id)
+    if role == Role.SALES_REP:
+        claiming = owner is None or owner.pk == user.pk
+        return claiming and lead.owner_id is None and _in_team(user, lead.team_id)
+    return False
+
+
+def can_work_lead(user: Any, lead: Any) -> bool:
+    """Log a touch, reject, or move the status of `lead`."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.SALES_MANAGER:
+        return _in_team(user, lead.team_id)
+    if role == Role.SALES_REP:
+        return lead.owner_id is not None and lead.owner_id == user.pk
+    return False
+
+
+def can_reopen_lead(user: Any, lead: Any) -> bool:
+    """Only a manager reopens a closed lead: admins and the sales team's manager."""
+    role = role_of(user)
+    return role == Role.ADMIN or (role == Role.SALES_MANAGER and _in_team(user, lead.team_id))
+
+
+# --- campaigns ---------------------------------------------------------------------------
+def can_manage_campaign(user: Any, campaign: Any | None = None) -> bool:
+    """Admins and marketing managers manage campaigns; a manager only their own team's."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role != Role.MARKETING_MANAGER:
+        return False
+    return campaign is None or _in_team(user, campaign.team_id)
+
+
+# --- SLAs and breaches ---------------------------------------------------------------------
+def sla_scope(user: Any) -> Q:
+    """SLAs a user may see: everyone in marketing and admins all; sales their own team's."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    if role in {Role.SALES_MANAGER, Role.SALES_REP} and user.team_id:
+        return Q(team_id=user.team_id)
+    return NOTHING
+
+
+def can_create_slas(user: Any) -> bool:
+    return role_of(user) in {Role.ADMIN, Role.SALES_MANAGER, Role.MARKETING_MANAGER}
+
+
+def can_edit_sla(user: Any, sla: Any) -> bool:
+    """Admins all; a sales manager their team's SLAs; a marketing manager the volume SLAs their team owes."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.SALES_MANAGER:
+        return _in_team(user, sla.team_id)
+    if role == Role.MARKETING_MANAGER:
+        return sla.kind == "volume" and _in_team(user, getattr(sla, "from_team_id", None))
+    return False
+
+
+def breach_scope(user: Any) -> Q:
+    """Breaches a user may see: all for admins and marketing, the team's for a sales manager, a rep's own."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    if role == Role.SALES_MANAGER and user.team_id:
+        return Q(team_id=user.team_id)
+    if role == Role.SALES_REP:
+        return Q(responsible_user_id=user.pk)
+    return NOTHING
+
+
+def can_manage_breach(user: Any, breach: Any) -> bool:
+    """Acknowledge or waive a breach: admins, the governed sales team's manager, and for a
+    volume breach also the manager of the marketing team that owes it."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.SALES_MANAGER:
+        return _in_team(user, breach.team_id)
+    if role == Role.MARKETING_MANAGER:
+        return _in_team(user, getattr(breach, "responsible_team_id", None))
+    return False
+
+
+# --- scorecards, KPIs ------------------------------------------------------------------
+def scorecard_scope(user: Any) -> Q:
+    """Team scorecards a user may see (a rep sees their own team's card and their own row)."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    if role in {Role.SALES_MANAGER, Role.SALES_REP} and user.team_id:
+        return Q(team_id=user.team_id)
+    return NOTHING
+
+
+def can_manage_kpis(user: Any, team: Any | None) -> bool:
+    """Define KPIs, set targets, enter measurements: admins any scope; managers their own team.
+
+    `team` None means the company (or a user's own scope checked by the caller): admins only.
+    """
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return role in MANAGERS and team is not None and _in_team(user, team.pk)
+
+
+# --- navigation -------------------------------------------------------------------------
+def navigation_for(user: Any) -> dict[str, bool]:
+    """Which sections of the app a user's role may open (used by the menu)."""
+    role = role_of(user)
+    signed_in = role is not None
+    return {
+        "dashboard": signed_in,
+        "leads": signed_in,
+        "slas": signed_in,
+        "breaches": signed_in,
+        "kpis": role in {Role.ADMIN, *MANAGERS},
+        "scorecards": signed_in,
+        "team": signed_in and (role == Role.ADMIN or user.team_id is not None),
+        "admin": role == Role.ADMIN and user.is_staff,
+    }

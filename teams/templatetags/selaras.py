@@ -1,0 +1,28 @@
+"""Display helpers shared by every page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A duration in words, largest units first: "2 d 3 h", "3 h 20 min", "45 min"."""
+    if value is None:
+        return ""
+    minutes = int(abs(value).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_("%(n)d d") % {"n": days})
+    if hours:
+        parts.append(_("%(n)d h") % {"n": hours})
+    if minutes and not days:
+        parts.append(_("%(n)d min") % {"n": minutes})
+    return " ".join(parts) or _("0 min")

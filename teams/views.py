@@ -1,0 +1,105 @@
+"""Team pages: the calendar, members, closed dates; the language switch."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from teams import permissions, selectors, services
+from teams.calendar import calendar_for_team
+from teams.forms import ClosedDateForm, TeamForm
+from teams.models import Team, Weekday
+
+
+def team_list(request: HttpRequest) -> HttpResponse:
+    teams = selectors.team_list(user=request.user)
+    return render(request, "teams/team_list.html", {"teams": teams})
+
+
+def team_mine(request: HttpRequest) -> HttpResponse:
+    if not request.user.team_id:
+        return redirect("teams:list")
+    return redirect("teams:detail", pk=request.user.team_id)
+
+
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
+    today = selectors.team_today(team=team)
+    can_see_members = permissions.is_admin(request.user) or request.user.team_id == team.pk
+    context = {
+        "team": team,
+        "day_length": calendar_for_team(team).day_length,
+        "work_day_names": [Weekday(day).label for day in sorted(team.work_days)],
+        "members": selectors.team_members(team=team) if can_see_members else None,
+        "holidays": selectors.team_public_holidays(team=team, start=today),
+        "closed_dates": selectors.team_closed_dates(team=team, start=today),
+        "can_manage_closed_dates": permissions.can_manage_closed_dates(request.user, team),
+        "can_edit": permissions.can_manage_users_and_teams(request.user),
+        "closed_date_form": ClosedDateForm(),
+    }
+    return render(request, "teams/team_detail.html", context)
+
+
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
+    if not permissions.can_manage_users_and_teams(request.user):
+        raise PermissionDenied
+    form = TeamForm(request.POST or None, instance=Team.objects.get(pk=team.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(team=team, **{name: form.cleaned_data[name] for name in form.changed_data})
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The team’s calendar was saved."))
+            return redirect("teams:detail", pk=team.pk)
+    return render(request, "teams/team_form.html", {"team": team, "form": form})
+
+
+@require_POST
+def closed_date_add(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
+    if not permissions.can_manage_closed_dates(request.user, team):
+        raise PermissionDenied
+    form = ClosedDateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.closed_date_add(team=team, day=form.cleaned_data["date"], name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    else:
+        messages.success(request, _("%(date)s is now a closed day.") % {"date": date_format(form.cleaned_data["date"])})
+    return redirect(reverse("teams:detail", args=[team.pk]) + "#closed-dates")
+
+
+@require_POST
+def closed_date_remove(request: HttpRequest, pk: int, closed_pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
+    closed = get_object_or_404(team.closed_dates, pk=closed_pk)
+    if not permissions.can_manage_closed_dates(request.user, team):
+        raise PermissionDenied
+    services.closed_date_remove(closed_date=closed)
+    messages.success(request, _("%(date)s is a working day again.") % {"date": date_format(closed.date)})
+    return redirect(reverse("teams:detail", args=[team.pk]) + "#closed-dates")
+
+
+@login_not_required
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Switch language for this browser; a signed-in user's choice is remembered for every other one."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_set_language(user=request.user, language=language)
+    return set_language(request)

@@ -1,0 +1,66 @@
+"""Fixtures: one company with two sales teams and a marketing team, and a user for every role."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from teams.models import Role, Team
+from tests.factories import MarketingTeamFactory, TeamFactory, UserFactory
+
+PASSWORD = "correct-horse-battery-9"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sales_team(db) -> Team:
+    return TeamFactory(name="Sales Jakarta")
+
+
+@pytest.fixture
+def other_sales_team(db) -> Team:
+    return TeamFactory(name="Sales Jayapura", timezone="Asia/Jayapura")
+
+
+@pytest.fixture
+def marketing_team(db) -> Team:
+    return MarketingTeamFactory(name="Marketing")
+
+
+@pytest.fixture
+def users(sales_team, other_sales_team, marketing_team) -> dict:
+    """A user per role, plus a second rep and another team's manager and rep."""
+    return {
+        "admin": UserFactory(username="admin", role=Role.ADMIN, team=None),
+        "sales_manager": UserFactory(username="sales.manager", role=Role.SALES_MANAGER, team=sales_team),
+        "marketing_manager": UserFactory(
+            username="marketing.manager", role=Role.MARKETING_MANAGER, team=marketing_team
+        ),
+        "sales_rep": UserFactory(username="rep1", role=Role.SALES_REP, team=sales_team),
+        "other_rep": UserFactory(username="rep2", role=Role.SALES_REP, team=sales_team),
+        "marketer": UserFactory(username="marketer1", role=Role.MARKETER, team=marketing_team),
+        "other_manager": UserFactory(username="papua.manager", role=Role.SALES_MANAGER, team=other_sales_team),
+        "other_team_rep": UserFactory(username="rep3", role=Role.SALES_REP, team=other_sales_team),
+    }
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    """`api_as(user)`: an API client authenticated as `user` by token."""
+    from rest_framework.authtoken.models import Token
+
+    def login(user) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api_client
+
+    return login

@@ -1,0 +1,46 @@
+"""factory_boy factories shared by the tests."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from teams import services
+from teams.models import Role, Team, User
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    kind = Team.Kind.SALES
+
+
+class MarketingTeamFactory(TeamFactory):
+    kind = Team.Kind.MARKETING
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user created through the service, so their membership history exists like in production."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.SALES_REP
+    team = factory.LazyAttribute(
+        lambda u: TeamFactory(kind=Team.Kind.MARKETING if u.role in (Role.MARKETER, Role.MARKETING_MANAGER) else "sales")
+        if u.role != Role.ADMIN
+        else None
+    )
+    password = "correct-horse-battery-9"  # noqa: S105
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        on = kwargs.pop("on", None) or timezone.localdate()
+        return services.user_create(on=on, **kwargs)
