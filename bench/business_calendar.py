@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from teams.calendar import BusinessCalendar, add_target  # noqa: E402
+from teams.calendar import BusinessCalendar, add_target
 
 
 def run(count: int) -> list[tuple[str, float]]:
@@ -35,8 +35,18 @@ def run(count: int) -> list[tuple[str, float]]:
     results.append(("datetime + timedelta (floor)", time.perf_counter() - floor_start))
     cases = [
         ("Jakarta 09-17, 8 business_hours", BusinessCalendar(), 8, "business_hours"),
-        ("Jakarta 09-17 lunch, 1 business_days", BusinessCalendar(break_start=clock(12), break_end=clock(13)), 1, "business_days"),
-        ("Jayapura 08-16, 5 business_days", BusinessCalendar(timezone="Asia/Jayapura", work_start=clock(8), work_end=clock(16)), 5, "business_days"),
+        (
+            "Jakarta 09-17 lunch, 1 business_days",
+            BusinessCalendar(break_start=clock(12), break_end=clock(13)),
+            1,
+            "business_days",
+        ),
+        (
+            "Jayapura 08-16, 5 business_days",
+            BusinessCalendar(timezone="Asia/Jayapura", work_start=clock(8), work_end=clock(16)),
+            5,
+            "business_days",
+        ),
     ]
     for label, calendar, value, unit in cases:
         started = time.perf_counter()

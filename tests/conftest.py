@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from teams.models import Role, Team
 from tests.factories import MarketingTeamFactory, TeamFactory, UserFactory
 
-PASSWORD = "correct-horse-battery-9"  # noqa: S105
+PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture(autouse=True)

@@ -34,11 +34,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     role = Role.SALES_REP
     team = factory.LazyAttribute(
-        lambda u: TeamFactory(kind=Team.Kind.MARKETING if u.role in (Role.MARKETER, Role.MARKETING_MANAGER) else "sales")
-        if u.role != Role.ADMIN
-        else None
+        lambda u: (
+            TeamFactory(kind=Team.Kind.MARKETING if u.role in (Role.MARKETER, Role.MARKETING_MANAGER) else "sales")
+            if u.role != Role.ADMIN
+            else None
+        )
     )
-    password = "correct-horse-battery-9"  # noqa: S105
+    password = "correct-horse-battery-9"
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -1,0 +1,157 @@
+"""Team and user services: validation, membership history."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from teams import selectors, services
+from teams.models import ClosedDate, Membership, Role, Team, User
+from tests.factories import MarketingTeamFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_team_create_with_defaults_of_spec():
+    team = services.team_create(name="Sales Medan", kind="sales")
+    assert (team.timezone, team.work_days, team.holiday_country) == ("Asia/Jakarta", [1, 2, 3, 4, 5], "ID")
+    assert (team.work_start, team.work_end, team.break_start) == (time(9), time(17), None)
+
+
+@pytest.mark.parametrize(
+    "fields,field",
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"work_days": [0, 8]}, "work_days"),
+        ({"work_days": []}, "work_days"),
+        ({"work_start": time(17), "work_end": time(9)}, "work_end"),
+        ({"break_start": time(12)}, "break_end"),
+        ({"break_start": time(8), "break_end": time(10)}, "break_start"),
+        ({"holiday_country": "XX"}, "holiday_country"),
+        ({"kind": "finance"}, "kind"),
+    ],
+)
+def test_team_create_refuses_a_bad_calendar_and_writes_nothing(fields, field):
+    with pytest.raises(ValidationError) as excinfo:
+        services.team_create(name="Bad", kind=fields.pop("kind", "sales"), **fields)
+    assert field in excinfo.value.message_dict
+    assert not Team.objects.exists()
+
+
+def test_team_names_are_unique():
+    services.team_create(name="Sales", kind="sales")
+    with pytest.raises(ValidationError, match="already exists"):
+        services.team_create(name="Sales", kind="sales")
+
+
+def test_holiday_country_is_upper_cased():
+    assert services.team_create(name="Sales SG", kind="sales", holiday_country="sg").holiday_country == "SG"
+
+
+def test_a_team_with_members_cannot_change_kind():
+    team = TeamFactory()
+    UserFactory(team=team)
+    with pytest.raises(ValidationError, match="cannot change kind"):
+        services.team_update(team=team, kind="marketing")
+    team.refresh_from_db()
+    assert team.kind == "sales"
+
+
+def test_closed_dates_once_per_day():
+    team = TeamFactory()
+    services.closed_date_add(team=team, day=date(2026, 12, 24), name=" Cuti bersama ")
+    with pytest.raises(ValidationError, match="already closed"):
+        services.closed_date_add(team=team, day=date(2026, 12, 24))
+    assert ClosedDate.objects.get().name == "Cuti bersama"
+
+
+def test_user_create_validates_password_and_role_team():
+    team = TeamFactory()
+    with pytest.raises(ValidationError) as excinfo:
+        services.user_create(username="budi", password="123", role=Role.SALES_REP, team=team)
+    assert "password" in excinfo.value.message_dict
+    with pytest.raises(ValidationError, match="needs a team"):
+        services.user_create(username="budi", password="correct-horse-9", role=Role.SALES_REP)
+    with pytest.raises(ValidationError, match="Marketing"):
+        services.user_create(username="budi", password="correct-horse-9", role=Role.MARKETER, team=team)
+    assert not User.objects.exists()
+
+
+def test_user_create_opens_a_membership():
+    team = TeamFactory()
+    user = services.user_create(
+        username="budi", password="correct-horse-9", role=Role.SALES_REP, team=team, on=date(2026, 1, 5)
+    )
+    membership = Membership.objects.get(user=user)
+    assert (membership.team, membership.role, membership.started_on, membership.ended_on) == (
+        team,
+        Role.SALES_REP,
+        date(2026, 1, 5),
+        None,
+    )
+
+
+def test_moving_a_rep_keeps_history_for_period_rules():
+    jakarta, medan = TeamFactory(), TeamFactory()
+    rep = UserFactory(team=jakarta, on=date(2026, 1, 5))
+    services.user_update(user=rep, team=medan, on=date(2026, 3, 1))
+    assert selectors.team_active_members(team_id=jakarta.pk, on=date(2026, 2, 28)).get().user == rep
+    assert not selectors.team_active_members(team_id=jakarta.pk, on=date(2026, 3, 1)).exists()
+    assert selectors.team_active_members(team_id=medan.pk, on=date(2026, 3, 31)).get().user == rep
+
+
+def test_promotion_and_deactivation_end_the_rep_membership():
+    team = TeamFactory()
+    rep = UserFactory(team=team, on=date(2026, 1, 5))
+    services.user_update(user=rep, role=Role.SALES_MANAGER, on=date(2026, 2, 1))
+    assert not selectors.team_active_members(team_id=team.pk, on=date(2026, 2, 1)).exists()
+    assert selectors.team_active_members(team_id=team.pk, on=date(2026, 2, 1), role=Role.SALES_MANAGER).exists()
+    services.user_update(user=rep, is_active=False, on=date(2026, 3, 1))
+    assert not Membership.objects.filter(user=rep, ended_on__isnull=True).exists()
+
+
+def test_membership_sync_is_idempotent_and_same_day_changes_replace():
+    team = TeamFactory()
+    rep = UserFactory(team=team, on=date(2026, 1, 5))
+    services.membership_sync(user=rep, on=date(2026, 1, 9))
+    services.membership_sync(user=rep, on=date(2026, 1, 9))
+    assert Membership.objects.filter(user=rep).count() == 1
+    services.user_update(user=rep, role=Role.SALES_MANAGER, on=date(2026, 1, 5))
+    assert list(Membership.objects.filter(user=rep).values_list("role", "started_on")) == [
+        (Role.SALES_MANAGER, date(2026, 1, 5))
+    ]
+
+
+def test_user_update_rejects_a_weak_password_and_keeps_the_old_one():
+    rep = UserFactory()
+    with pytest.raises(ValidationError):
+        services.user_update(user=rep, password="password")
+    rep.refresh_from_db()
+    assert rep.check_password("correct-horse-battery-9")
+
+
+def test_marketer_needs_a_marketing_team():
+    marketing = MarketingTeamFactory()
+    user = UserFactory(role=Role.MARKETER, team=marketing)
+    assert user.team.kind == "marketing"
+
+
+def test_seed_demo_is_idempotent():
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    counts = (Team.objects.count(), User.objects.count(), Membership.objects.count(), ClosedDate.objects.count())
+    call_command("seed_demo")
+    assert counts == (
+        Team.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        ClosedDate.objects.count(),
+    )
+    assert counts[1] == 8
+    manager = User.objects.get(username="sales.manager")
+    assert manager.check_password("selaras-demo")
+    assert manager.team.name == "Sales Jakarta"
+    assert User.objects.get(username="admin").is_superuser
