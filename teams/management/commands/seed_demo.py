@@ -18,7 +18,7 @@ TEAMS = [
     {"name": "Marketing", "kind": Team.Kind.MARKETING},
 ]
 # Cuti bersama (collective leave) the demo company observes beside public holidays.
-CLOSED_DATES = [(date(2026, 12, 24), "Cuti bersama Natal"), (date(2027, 1, 2), "Company day off")]
+CLOSED_DATES = [(date(2026, 12, 24), "Cuti bersama Natal"), (date(2026, 12, 31), "Company year-end day off")]
 USERS = [
     ("admin", "Ayu", "Admin", Role.ADMIN, None),
     ("sales.manager", "Budi", "Santoso", Role.SALES_MANAGER, "Sales Jakarta"),
