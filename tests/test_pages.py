@@ -127,3 +127,26 @@ def test_csrf_is_enforced_on_forms(users):
     strict.force_login(users["sales_manager"])
     response = strict.post(f"/teams/{users['sales_manager'].team_id}/closed-dates/", {"date": "2026-12-24"})
     assert response.status_code == 403
+
+
+def test_password_reset_sends_a_working_link(client, users, mailoutbox):
+    response = client.post("/accounts/password_reset/", {"email": "rep1@example.com"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert "rep1" in message.body
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", message.body).group(1)
+    form = client.get(link, follow=True)
+    assert b"Choose a new password" in form.content
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a-fresh-passphrase-7", "new_password2": "a-fresh-passphrase-7"}
+    )
+    assert done.status_code == 302
+    users["sales_rep"].refresh_from_db()
+    assert users["sales_rep"].check_password("a-fresh-passphrase-7")
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(client, users, mailoutbox):
+    response = client.post("/accounts/password_reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302
+    assert mailoutbox == []
