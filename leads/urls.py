@@ -5,4 +5,21 @@ from leads import views
 app_name = "leads"
 urlpatterns = [
     path("", views.lead_list, name="list"),
+    path("queue/", views.lead_queue, name="queue"),
+    path("new/", views.lead_create, name="create"),
+    path("export/", views.lead_export, name="export"),
+    path("import/", views.lead_import, name="import"),
+    path("import/<uuid:batch_id>/confirm/", views.lead_import_confirm, name="import_confirm"),
+    path("bulk-assign/", views.lead_bulk_assign, name="bulk_assign"),
+    path("<int:pk>/", views.lead_detail, name="detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="edit"),
+    path("<int:pk>/touch/", views.lead_touch, name="touch"),
+    path("<int:pk>/assign/", views.lead_assign, name="assign"),
+    path("<int:pk>/claim/", views.lead_claim, name="claim"),
+    path("<int:pk>/reject/", views.lead_reject, name="reject"),
+    path("<int:pk>/status/", views.lead_status, name="status"),
+    path("campaigns/", views.campaign_list, name="campaigns"),
+    path("campaigns/new/", views.campaign_form, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_form, name="campaign_edit"),
 ]

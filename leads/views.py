@@ -1,19 +1,403 @@
-"""Lead pages. The lead list is built by the leads feature; this page says so."""
+"""Lead pages: list, queue, detail with timeline, quick follow-ups, import, export, campaigns.
+
+Each view loads objects through a scoped selector (another rep's or team's lead
+is a 404), asks the policy what the user may do, and calls one service.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from leads import selectors, services
+from leads.filters import LeadFilter
+from leads.forms import (
+    AssignForm,
+    BulkAssignForm,
+    CampaignForm,
+    ImportForm,
+    LeadForm,
+    RejectForm,
+    StatusForm,
+    TouchForm,
+)
+from leads.models import ImportBatch, Lead, Touch
+from teams import permissions
+from teams.models import Role, Team
+from teams.selectors import team_reps
+
+PAGE_SIZE = 50
 
 
+def _lead_or_404(request: HttpRequest, pk: int) -> Lead:
+    return get_object_or_404(selectors.lead_list(user=request.user), pk=pk)
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _creatable_teams(user) -> QuerySet[Team]:
+    """Sales teams the user may create leads for."""
+    teams = Team.objects.filter(kind=Team.Kind.SALES)
+    return teams.filter(pk__in=[team.pk for team in teams if permissions.can_create_leads(user, team)])
+
+
+# -- list, queue, export ------------------------------------------------------------------------
 def lead_list(request: HttpRequest) -> HttpResponse:
+    leads = selectors.lead_list(user=request.user)
+    filters = LeadFilter(request.GET, queryset=leads, user=request.user)
+    page = Paginator(filters.qs if filters.is_valid() else leads.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    can_bulk = permissions.is_admin(request.user) or permissions.role_of(request.user) == Role.SALES_MANAGER
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "can_bulk": can_bulk,
+        "bulk_owners": team_reps(team=request.user.team_id).order_by("first_name")
+        if can_bulk and request.user.team_id
+        else [],
+        "can_create": _creatable_teams(request.user).exists(),
+    }
+    return render(request, "leads/lead_list.html", context)
+
+
+def lead_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The leads the user may see, with the list's filters, as a streamed CSV."""
+    filters = LeadFilter(request.GET, queryset=selectors.lead_list(user=request.user), user=request.user)
+    leads = filters.qs if filters.is_valid() else selectors.lead_list(user=request.user).none()
+    response = StreamingHttpResponse(selectors.lead_export_lines(leads=leads), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="selaras-leads-{stamp}.csv"'
+    return response
+
+
+@require_POST
+def lead_bulk_assign(request: HttpRequest) -> HttpResponse:
+    scoped = selectors.lead_list(user=request.user)
+    form = BulkAssignForm(request.POST, leads=scoped, owners=team_reps(team=request.user.team_id or 0))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(_next(request, reverse("leads:list")))
+    leads = list(form.cleaned_data["leads"])
+    try:
+        if form.cleaned_data["round_robin"]:
+            shares = services.leads_round_robin(leads=leads, team=leads[0].team, by=request.user)
+            moved = sum(shares.values())
+        else:
+            moved = services.leads_assign_bulk(leads=leads, owner=form.cleaned_data["owner"], by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, ngettext("%(n)d lead assigned.", "%(n)d leads assigned.", moved) % {"n": moved})
+    return redirect(_next(request, reverse("leads:list")))
+
+
+def lead_queue(request: HttpRequest) -> HttpResponse:
+    queue = list(selectors.lead_queue(user=request.user))
+    context = {
+        "queue": queue,
+        "unanswered": sum(1 for lead in queue if not lead.answered),
+        "unassigned": selectors.lead_unassigned(user=request.user)[:20]
+        if permissions.role_of(request.user) == Role.SALES_REP
+        else [],
+        "touch_kinds": QUICK_KINDS,
+        "now": timezone.now(),
+    }
+    return render(request, "leads/queue.html", context)
+
+
+# -- one lead -------------------------------------------------------------------------------------
+QUICK_KINDS = [Touch.Kind.CALL, Touch.Kind.EMAIL, Touch.Kind.MESSAGE, Touch.Kind.MEETING]
+
+
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    return render(request, "leads/lead_detail.html", _detail_context(request, lead))
+
+
+def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
+    user = request.user
+    can_work = permissions.can_work_lead(user, lead)
+    can_assign = permissions.can_assign_lead(user, lead, owner=None) and permissions.role_of(user) != Role.SALES_REP
+    return {
+        "lead": lead,
+        "timeline": selectors.lead_timeline(lead=lead),
+        "duplicates": selectors.lead_duplicates(lead=lead).filter(permissions.lead_scope(user))[:5],
+        "can_work": can_work and not lead.is_closed,
+        "can_edit": can_work,
+        "can_reopen": lead.is_closed and permissions.can_reopen_lead(user, lead),
+        "can_claim": lead.owner_id is None
+        and permissions.role_of(user) == Role.SALES_REP
+        and permissions.can_assign_lead(user, lead, owner=user),
+        "can_assign": can_assign and not lead.is_closed,
+        "touch_form": forms.get("touch_form") or TouchForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "status_form": StatusForm(initial={"status": lead.status, "value": lead.value}),
+        "assign_form": AssignForm(owners=team_reps(team=lead.team_id), initial={"owner": lead.owner_id}),
+        "touch_kinds": QUICK_KINDS,
+    }
+
+
+def lead_create(request: HttpRequest) -> HttpResponse:
+    teams = _creatable_teams(request.user)
+    if not teams.exists():
+        raise PermissionDenied
+    owners = selectors.lead_owner_choices(user=request.user, teams=teams)
+    form = LeadForm(request.POST or None, teams=teams, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lead = services.lead_create(
+                by=request.user,
+                **{key: data[key] for key in ("team", "name", "email", "phone", "company", "source", "campaign")},
+                value=data["value"],
+                notes=data["notes"],
+                owner=data["owner"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
+            if selectors.lead_duplicates(lead=lead).exists():
+                messages.warning(request, _("Another lead of this team has the same e-mail: a likely duplicate."))
+            return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/lead_form.html", {"form": form, "title": _("New lead")})
+
+
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    if not permissions.can_work_lead(request.user, lead):
+        raise PermissionDenied
+    form = LeadForm(request.POST or None, instance=Lead.objects.get(pk=lead.pk), editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_update(
+                lead=lead, by=request.user, **{name: form.cleaned_data[name] for name in form.changed_data}
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Lead saved."))
+            return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/lead_form.html", {"form": form, "title": _("Edit lead"), "lead": lead})
+
+
+@require_POST
+def lead_touch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a follow-up. htmx gets the refreshed fragment; a plain form post is redirected back."""
+    lead = _lead_or_404(request, pk)
+    if not permissions.can_work_lead(request.user, lead):
+        raise PermissionDenied
+    form = TouchForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.touch_log(
+                lead=lead,
+                by=request.user,
+                kind=data["kind"],
+                occurred_at=data["occurred_at"],
+                outcome=data["outcome"],
+                notes=data["notes"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
+        if request.htmx:
+            response = render(request, "leads/_touch_error.html", {"form": form}, status=422)
+            response["HX-Retarget"], response["HX-Reswap"] = "#flash-area", "innerHTML"
+            return response
+        return render(request, "leads/lead_detail.html", _detail_context(request, lead, touch_form=form), status=400)
+    label = dict(Touch.Kind.choices)[form.cleaned_data["kind"]]
+    text = _("%(kind)s logged for %(name)s.") % {"kind": label, "name": lead.name}
+    if request.htmx:
+        lead.refresh_from_db()
+        target = request.POST.get("fragment", "timeline")
+        if target == "queue":
+            card = selectors.lead_queue(user=request.user).filter(pk=lead.pk).first()
+            context = {"lead": card or lead, "touch_kinds": QUICK_KINDS, "flash": text, "now": timezone.now()}
+            return render(request, "leads/_queue_card.html", context)
+        context = _detail_context(request, lead)
+        context["flash"] = text
+        return render(request, "leads/_lead_activity.html", context)
+    messages.success(request, text)
+    return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
+
+
+@require_POST
+def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    form = AssignForm(request.POST, owners=team_reps(team=lead.team_id))
+    if not form.is_valid():
+        messages.error(request, _("Choose an active rep of the lead’s team."))
+        return redirect("leads:detail", pk=lead.pk)
+    try:
+        services.lead_assign(lead=lead, owner=form.cleaned_data["owner"], by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Assigned to %(owner)s.") % {"owner": form.cleaned_data["owner"]})
+    return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
+
+
+@require_POST
+def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    try:
+        services.lead_claim(lead=lead, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("“%(name)s” is yours now.") % {"name": lead.name})
+    return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
+
+
+@require_POST
+def lead_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    if not permissions.can_work_lead(request.user, lead):
+        raise PermissionDenied
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_reject(
+                lead=lead, by=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
+        return render(request, "leads/lead_detail.html", _detail_context(request, lead, reject_form=form), status=400)
+    messages.success(request, _("Lead rejected; Marketing will see the reason."))
+    return redirect("leads:detail", pk=lead.pk)
+
+
+@require_POST
+def lead_status(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(request, pk)
+    if not permissions.can_work_lead(request.user, lead):
+        raise PermissionDenied
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("leads:detail", pk=lead.pk)
+    try:
+        lead = services.lead_status_change(
+            lead=lead, by=request.user, status=form.cleaned_data["status"], value=form.cleaned_data["value"]
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Status: %(status)s.") % {"status": lead.get_status_display()})
+    return redirect("leads:detail", pk=lead.pk)
+
+
+# -- import ------------------------------------------------------------------------------------
+def lead_import(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (nothing created) → confirm. Errors list row, column and message."""
+    teams = _creatable_teams(request.user)
+    if not teams.exists():
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None, teams=teams)
+    context = {"form": form, "teams": teams}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch, report = services.import_preview(
+            upload=upload, filename=upload.name, team=form.cleaned_data["team"], by=request.user
+        )
+        context.update(report=report, batch=batch, team=form.cleaned_data["team"])
+        return render(request, "leads/import.html", context, status=200 if report.ok else 400)
+    return render(request, "leads/import.html", context)
+
+
+@require_POST
+def lead_import_confirm(request: HttpRequest, batch_id) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=batch_id, created_by=request.user)
+    try:
+        report = services.import_commit(batch=batch, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("leads:import")
+    if not report.ok:
+        return render(
+            request,
+            "leads/import.html",
+            {"form": ImportForm(teams=_creatable_teams(request.user)), "report": report},
+            status=400,
+        )
+    messages.success(
+        request,
+        ngettext("%(n)d lead imported.", "%(n)d leads imported.", report.created) % {"n": report.created},
+    )
+    return redirect(reverse("leads:list") + f"?team={batch.team_id}")
+
+
+# -- campaigns -------------------------------------------------------------------------------
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = selectors.campaign_list()
+    search = request.GET.get("q", "").strip()
+    if search:
+        campaigns = campaigns.filter(Q(name__icontains=search) | Q(team__name__icontains=search))
+    page = Paginator(campaigns.order_by("-start_date", "name"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "placeholder.html",
-        {
-            "title": _("Leads"),
-            "intro": _("Leads that Marketing hands over, assigned to reps who log every follow-up."),
-            "coming": _("The lead list, the rep’s queue, CSV import and export are not built yet."),
-        },
+        "leads/campaign_list.html",
+        {"page": page, "search": search, "can_create": permissions.can_manage_campaign(request.user)},
     )
+
+
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    leads = selectors.lead_list(user=request.user).filter(campaign=campaign)
+    context = {
+        "campaign": campaign,
+        "by_status": selectors.campaign_status_counts(campaign=campaign),
+        "recent": leads[:10],
+        "can_edit": permissions.can_manage_campaign(request.user, campaign),
+    }
+    return render(request, "leads/campaign_detail.html", context)
+
+
+def campaign_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    campaign = get_object_or_404(selectors.campaign_list(), pk=pk) if pk else None
+    if not permissions.can_manage_campaign(request.user, campaign):
+        raise PermissionDenied
+    teams = Team.objects.filter(kind=Team.Kind.MARKETING)
+    if not permissions.is_admin(request.user):
+        teams = teams.filter(pk=request.user.team_id)
+    form = CampaignForm(request.POST or None, instance=campaign, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if campaign:
+                campaign = services.campaign_update(campaign=campaign, by=request.user, **fields)
+            else:
+                team = fields.pop("team")
+                campaign = services.campaign_create(by=request.user, team=team, **fields)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Campaign “%(name)s” saved.") % {"name": campaign.name})
+            return redirect("leads:campaign_detail", pk=campaign.pk)
+    title = _("Edit campaign") if campaign else _("New campaign")
+    return render(request, "leads/campaign_form.html", {"form": form, "title": title, "campaign": campaign})

@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
+from leads import api as leads_api
 from salesmarketing import views
 from teams import api as teams_api
 from teams import views as teams_views
@@ -23,6 +24,8 @@ class TokenView(ObtainAuthToken):
 router = DefaultRouter()
 router.register("teams", teams_api.TeamViewSet, basename="team")
 router.register("users", teams_api.UserViewSet, basename="user")
+router.register("campaigns", leads_api.CampaignViewSet, basename="campaign")
+router.register("leads", leads_api.LeadViewSet, basename="lead")
 
 api_urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -237,6 +237,7 @@ def navigation_for(user: Any) -> dict[str, bool]:
     return {
         "dashboard": signed_in,
         "leads": signed_in,
+        "queue": role in {Role.SALES_REP, Role.SALES_MANAGER},
         "slas": signed_in,
         "breaches": signed_in,
         "kpis": role in {Role.ADMIN, *MANAGERS},

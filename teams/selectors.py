@@ -58,3 +58,9 @@ def team_public_holidays(*, team: Team, start: date, days: int = 90) -> list[tup
 def team_closed_dates(*, team: Team, start: date) -> QuerySet:
     """The team's own closed dates from `start` on."""
     return team.closed_dates.filter(date__gte=start)
+
+
+def team_reps(*, team: Team | int) -> QuerySet[User]:
+    """Active sales reps of a team now: who may own its leads."""
+    team_id = team if isinstance(team, int) else team.pk
+    return User.objects.filter(team_id=team_id, role=Role.SALES_REP, is_active=True)

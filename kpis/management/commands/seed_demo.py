@@ -1,0 +1,30 @@
+"""`manage.py seed_demo`: the demo company, its people and three months of leads. Safe to run again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from leads import demo as leads_demo
+from teams import demo as teams_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo teams, users (password selaras-demo) and leads. Running it again changes nothing."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--leads", type=int, default=300, help="How many demo leads (default 300).")
+        parser.add_argument("--seed", type=int, default=7, help="Random seed, for the same data every time.")
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        now = timezone.now()
+        start = now - timedelta(days=92)
+        users = teams_demo.seed(on=timezone.localdate(start))
+        leads = leads_demo.seed(now=now, start=start, count=options["leads"], seed=options["seed"])
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {users} users and {leads} leads created."))
+        names = ", ".join(username for username, *_ in teams_demo.USERS)
+        self.stdout.write(f"Log in as {names} with password {teams_demo.DEMO_PASSWORD}.")

@@ -1,0 +1,261 @@
+"""REST API for campaigns, leads, touches, import and export (SPEC §7)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from leads import selectors, services
+from leads.filters import LeadFilter
+from leads.models import Campaign, Lead, Rejection, Status, Touch
+from teams import permissions
+from teams.models import Team, User
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "channel", "team", "start_date", "end_date", "spend", "currency"]
+        validators = []  # uniqueness and dates are checked by the service
+
+    def create(self, validated_data: dict) -> Campaign:
+        team = validated_data.pop("team")
+        return services.campaign_create(by=self.context["request"].user, team=team, **validated_data)
+
+    def update(self, instance: Campaign, validated_data: dict) -> Campaign:
+        return services.campaign_update(campaign=instance, by=self.context["request"].user, **validated_data)
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Campaigns: everyone signed in reads; admins and marketing managers write (their team's)."""
+
+    serializer_class = CampaignSerializer
+    filterset_fields = ["team", "channel"]
+    search_fields = ["name"]
+    ordering_fields = ["start_date", "name", "spend"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Campaign.objects.select_related("team").order_by("-start_date", "name")
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "source",
+            "campaign",
+            "team",
+            "owner",
+            "status",
+            "value",
+            "notes",
+            "created_at",
+            "assigned_at",
+            "closed_at",
+        ]
+        read_only_fields = ["created_at", "assigned_at", "closed_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is None:
+            user = self.context["request"].user
+            if "team" not in attrs:
+                team = user.team if user.team_id and user.team.kind == Team.Kind.SALES else None
+                if team is None:
+                    raise serializers.ValidationError({"team": [_("Name the sales team the lead is for.")]})
+                attrs["team"] = team
+            if attrs.get("status", Status.NEW) != Status.NEW:
+                raise serializers.ValidationError({"status": [_("A new lead starts as “new”.")]})
+        elif "team" in attrs and attrs["team"] != self.instance.team:
+            raise serializers.ValidationError({"team": [_("A lead stays in its team.")]})
+        return attrs
+
+    def create(self, validated_data: dict) -> Lead:
+        validated_data.pop("status", None)
+        return services.lead_create(by=self.context["request"].user, **validated_data)
+
+    @transaction.atomic
+    def update(self, instance: Lead, validated_data: dict) -> Lead:
+        """Details, then owner, then status, all or nothing."""
+        user = self.context["request"].user
+        owner_given, owner = "owner" in validated_data, validated_data.pop("owner", None)
+        new_status = validated_data.pop("status", None)
+        validated_data.pop("team", None)
+        if validated_data:
+            services.lead_update(lead=instance, by=user, **validated_data)
+        if owner_given and owner is not None and owner.pk != instance.owner_id:
+            services.lead_assign(lead=instance, owner=owner, by=user)
+        elif owner_given and owner is None and instance.owner_id is not None:
+            raise serializers.ValidationError({"owner": [_("A lead cannot be unassigned; assign it to another rep.")]})
+        if new_status is not None and new_status != instance.status:
+            services.lead_status_change(lead=instance, by=user, status=new_status)
+        instance.refresh_from_db()
+        return instance
+
+
+class AssignSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+
+
+class RejectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Rejection
+        fields = ["reason", "note"]
+
+
+class TouchSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    occurred_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = Touch
+        fields = ["id", "lead", "user", "kind", "occurred_at", "outcome", "notes", "created_at"]
+        read_only_fields = ["lead", "created_at"]
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text=_("Row in the file (the header is row 1; 0 for the whole file)."))
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    errors = RowErrorSerializer(many=True)
+    warnings = RowErrorSerializer(many=True, help_text=_("Likely duplicates: imported all the same."))
+    ignored_columns = serializers.ListField(child=serializers.CharField())
+
+
+class LeadViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Leads the user may see (SPEC §1); another rep's or team's lead answers 404."""
+
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    search_fields = []  # LeadFilter's `q` searches name, e-mail and company
+    ordering_fields = ["created_at", "name", "status", "value", "assigned_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.lead_list(user=self.request.user).order_by("-created_at", "-id")
+
+    def perform_create(self, serializer) -> None:
+        if not permissions.can_create_leads(self.request.user, serializer.validated_data["team"]):
+            raise PermissionDenied
+        serializer.save()
+
+    @extend_schema(request=AssignSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        lead = self.get_object()
+        payload = AssignSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.lead_assign(lead=lead, owner=payload.validated_data["owner"], by=request.user)
+        lead.refresh_from_db()
+        return Response(LeadSerializer(lead, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=RejectSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        lead = self.get_object()
+        payload = RejectSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.lead_reject(lead=lead, by=request.user, **payload.validated_data)
+        lead.refresh_from_db()
+        return Response(LeadSerializer(lead, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["get"], responses=TouchSerializer(many=True))
+    @extend_schema(methods=["post"], request=TouchSerializer, responses={201: TouchSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=TouchSerializer)
+    def touches(self, request, pk=None):
+        lead = self.get_object()
+        if request.method == "GET":
+            touches = Touch.objects.filter(lead=lead).select_related("user").order_by("-occurred_at", "-id")
+            page = self.paginate_queryset(touches)
+            return self.get_paginated_response(TouchSerializer(page, many=True).data)
+        payload = TouchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        touch = services.touch_log(lead=lead, by=request.user, **payload.validated_data)
+        return Response(TouchSerializer(touch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={(200, "text/csv"): OpenApiResponse(description=_("CSV of the leads, with the list's filters"))},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def export(self, request):
+        filters = LeadFilter(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filters.is_valid():
+            return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
+        response = StreamingHttpResponse(
+            selectors.lead_export_lines(leads=filters.qs), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="selaras-leads.csv"'
+        return response
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={200: ImportReportSerializer, 201: ImportReportSerializer, 400: ImportReportSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[parsers.MultiPartParser],
+        serializer_class=ImportSerializer,
+    )
+    def import_csv(self, request):
+        payload = ImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = request.user
+        team = payload.validated_data.get("team") or (user.team if user.team_id else None)
+        if team is None or team.kind != Team.Kind.SALES:
+            raise serializers.ValidationError({"team": [_("Name the sales team to import the leads for.")]})
+        report = services.leads_import(
+            file=payload.validated_data["file"], team=team, by=user, dry_run=payload.validated_data["dry_run"]
+        )
+        body = {
+            "dry_run": report.dry_run,
+            "rows": report.rows,
+            "created": report.created,
+            "errors": [vars(error) for error in report.errors],
+            "warnings": [vars(warning) for warning in report.duplicates],
+            "ignored_columns": report.ignored_columns,
+        }
+        if not report.ok:
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED)

@@ -1,0 +1,316 @@
+"""Campaigns, leads, their assignments, follow-ups (touches), rejections and status changes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Website")
+    EVENT = "event", _("Event")
+    REFERRAL = "referral", _("Referral")
+    ADS = "ads", _("Ads")
+    CONTENT = "content", _("Content")
+    OUTBOUND = "outbound", _("Outbound")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    WORKING = "working", _("Working")
+    QUALIFIED = "qualified", _("Qualified")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The pipeline's order: a move to a higher stage is forward; closed states share the last stage.
+STAGE = {Status.NEW: 0, Status.WORKING: 1, Status.QUALIFIED: 2, Status.WON: 3, Status.LOST: 3, Status.REJECTED: 3}
+CLOSED = frozenset({Status.WON, Status.LOST, Status.REJECTED})
+OPEN = frozenset({Status.NEW, Status.WORKING, Status.QUALIFIED})
+
+
+class Campaign(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SOCIAL = "social", _("Social media")
+        SEARCH = "search", _("Search")
+        DISPLAY = "display", _("Display ads")
+        EVENTS = "events", _("Events")
+        CONTENT = "content", _("Content")
+        PARTNERS = "partners", _("Partners")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
+    start_date = models.DateField(_("starts"))
+    end_date = models.DateField(_("ends"), null=True, blank=True)
+    spend = models.DecimalField(
+        _("spend"), max_digits=16, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        limit_choices_to={"kind": "marketing"},
+        verbose_name=_("marketing team"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date", "name"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="campaign_name_unique_per_team"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="campaign_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(spend__gte=0), name="campaign_spend_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.OTHER)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads", verbose_name=_("campaign")
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.PROTECT,
+        related_name="leads",
+        limit_choices_to={"kind": "sales"},
+        verbose_name=_("sales team"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_leads",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
+    value = models.DecimalField(
+        _("deal value"), max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            # Lead list of a team, newest first; volume SLA: leads of a team created in a period.
+            models.Index(fields=["team", "-created_at"], name="lead_team_created_idx"),
+            # The rep's queue and "my leads": a rep's leads by status.
+            models.Index(fields=["owner", "status"], name="lead_owner_status_idx"),
+            # Likely duplicates: same (lower-cased) e-mail within a team.
+            models.Index(fields=["team", "email"], name="lead_team_email_idx"),
+            # Insights and filters: leads by status within a team.
+            models.Index(fields=["team", "status"], name="lead_team_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__isnull=True) | Q(value__gte=0), name="lead_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED
+
+
+class Assignment(models.Model):
+    """One owner of a lead, from `assigned_at` until `ended_at` (a reassignment or unassignment)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("lead"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("owner")
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [
+            # Timeline of a lead; the current assignment of a lead.
+            models.Index(fields=["lead", "assigned_at"], name="assignment_lead_idx"),
+            # Round-robin: the latest assignment in a team (joined through lead).
+            models.Index(fields=["owner", "-assigned_at"], name="assignment_owner_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(ended_at__isnull=True), name="assignment_one_current_per_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} → {self.owner}"
+
+
+class Touch(models.Model):
+    """A follow-up: a call, e-mail, meeting, message or social touch with a lead."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        MEETING = "meeting", _("Meeting")
+        MESSAGE = "message", _("Message")
+        SOCIAL = "social", _("Social")
+
+    class Outcome(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        NO_ANSWER = "no_answer", _("No answer")
+        VOICEMAIL = "voicemail", _("Voicemail")
+        REPLIED = "replied", _("Replied")
+        MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+        OTHER = "other", _("Other")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches", verbose_name=_("lead"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches", verbose_name=_("by")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    created_at = models.DateTimeField(_("logged"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [
+            # Timeline of a lead; SLA clocks: touches of a lead in [assigned_at, due_at].
+            models.Index(fields=["lead", "occurred_at"], name="touch_lead_occurred_idx"),
+            # A rep's activity in a period (scorecards, leaderboard).
+            models.Index(fields=["user", "occurred_at"], name="touch_user_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.lead}"
+
+
+class Rejection(models.Model):
+    """Sales sends a lead back to Marketing with a reason: the feedback loop."""
+
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", _("Duplicate")
+        SPAM = "spam", _("Spam")
+        NOT_ICP = "not_icp", _("Not our ideal customer")
+        BAD_CONTACT = "bad_contact", _("Bad contact details")
+        OTHER = "other", _("Other")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="rejections", verbose_name=_("lead"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("rejection")
+        verbose_name_plural = _("rejections")
+        indexes = [
+            # Timeline of a lead; latest rejection reason per lead (insights).
+            models.Index(fields=["lead", "at"], name="rejection_lead_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} · {self.lead}"
+
+
+class ImportBatch(models.Model):
+    """An uploaded CSV between its preview and its import, and the record of who imported what."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    filename = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("content"), blank=True)  # emptied once imported
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("leads created"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class StatusChange(models.Model):
+    """Every move of a lead through the pipeline, for the timeline and conversion figures."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("lead"))
+    from_status = models.CharField(_("from"), max_length=12, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=12, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [
+            # Timeline of a lead; "reached qualified in a period" (KPIs).
+            models.Index(fields=["lead", "at"], name="statuschange_lead_idx"),
+            models.Index(fields=["to_status", "at"], name="statuschange_to_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,149 @@
+"""Reads of the leads app: scoped querysets, the rep's queue, the timeline, CSV rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+
+from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
+from teams import permissions
+from teams.models import Role, User
+
+
+def lead_list(*, user: User) -> QuerySet[Lead]:
+    """Leads `user` may see (SPEC §1), with what a list row shows, newest first."""
+    return Lead.objects.filter(permissions.lead_scope(user)).select_related("owner", "team", "campaign")
+
+
+def lead_get(*, user: User, pk: int) -> Lead:
+    """One lead `user` may see; Lead.DoesNotExist otherwise (a 404, never a 403)."""
+    return lead_list(user=user).get(pk=pk)
+
+
+def lead_queue(*, user: User) -> QuerySet[Lead]:
+    """The rep's open leads, unanswered first (no follow-up since they got it), then the
+    longest waiting. `answered`, `touch_count` and `last_touch_at` are annotated."""
+    answered = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))
+    return (
+        Lead.objects.filter(owner=user, status__in=OPEN)
+        .select_related("team", "campaign")
+        .annotate(answered=Exists(answered), touch_count=Count("touches"), last_touch_at=Max("touches__occurred_at"))
+        .order_by("answered", "assigned_at", "pk")
+    )
+
+
+def lead_unassigned(*, user: User) -> QuerySet[Lead]:
+    """Open leads of the user's team that nobody owns yet (a rep may claim them)."""
+    if not user.team_id:
+        return Lead.objects.none()
+    return Lead.objects.filter(team_id=user.team_id, owner__isnull=True, status__in=OPEN).order_by("created_at", "pk")
+
+
+def lead_duplicates(*, lead: Lead) -> QuerySet[Lead]:
+    """Other leads of the same team with the same e-mail: likely duplicates."""
+    if not lead.email:
+        return Lead.objects.none()
+    return Lead.objects.filter(team_id=lead.team_id, email=lead.email.lower()).exclude(pk=lead.pk)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "created", "assignment", "touch", "status", "rejection"
+    item: Any
+
+
+def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
+    """Everything that happened to a lead, newest first, in four queries."""
+    entries = [TimelineEntry(lead.created_at, "created", lead)]
+    entries += [
+        TimelineEntry(a.assigned_at, "assignment", a)
+        for a in Assignment.objects.filter(lead=lead).select_related("owner", "assigned_by")
+    ]
+    entries += [
+        TimelineEntry(t.occurred_at, "touch", t) for t in Touch.objects.filter(lead=lead).select_related("user")
+    ]
+    entries += [TimelineEntry(s.at, "status", s) for s in StatusChange.objects.filter(lead=lead).select_related("by")]
+    entries += [TimelineEntry(r.at, "rejection", r) for r in Rejection.objects.filter(lead=lead).select_related("by")]
+    order = {"created": 0, "assignment": 1, "touch": 2, "rejection": 3, "status": 4}
+    return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
+
+
+def lead_owner_choices(*, user: User, teams: QuerySet) -> QuerySet[User]:
+    """Whom `user` may hand a new lead to: managers and admins any active rep of `teams`,
+    a rep only themselves, marketing nobody (they do not assign)."""
+    reps = User.objects.filter(role=Role.SALES_REP, is_active=True, team__in=teams).order_by("first_name", "username")
+    role = permissions.role_of(user)
+    if role in {Role.ADMIN, Role.SALES_MANAGER}:
+        return reps
+    if role == Role.SALES_REP:
+        return reps.filter(pk=user.pk)
+    return reps.none()
+
+
+def campaign_status_counts(*, campaign: Campaign) -> list[tuple[str, str, int]]:
+    """(status, label, leads) of a campaign in pipeline order, statuses with leads only.
+    Every lead counts: campaign figures are shared with Marketing."""
+    counts = dict(Lead.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("pk")).order_by())
+    return [(value, label, counts[value]) for value, label in Status.choices if counts.get(value)]
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    """Every campaign (names and spend are shared with Sales), with lead counts."""
+    return Campaign.objects.select_related("team").annotate(
+        lead_count=Count("leads"), won_count=Count("leads", filter=Q(leads__status="won"))
+    )
+
+
+# -- CSV export -----------------------------------------------------------------------------------
+EXPORT_COLUMNS = [
+    ("id", "id"),
+    ("name", "name"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("company", "company"),
+    ("source", "source"),
+    ("campaign", "campaign__name"),
+    ("team", "team__name"),
+    ("owner", "owner__username"),
+    ("status", "status"),
+    ("value", "value"),
+    ("created_at", "created_at"),
+    ("assigned_at", "assigned_at"),
+    ("closed_at", "closed_at"),
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a text cell a spreadsheet would run as a formula (OWASP: prefix a quote)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def lead_export_lines(*, leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[str]:
+    """CSV lines (header first) for `leads`, read from the database in chunks so that
+    100,000 rows never sit in memory at once. Text cells are formula-safe."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([header for header, _ in EXPORT_COLUMNS])  # BOM: Excel opens UTF-8
+    fields = [field for _, field in EXPORT_COLUMNS]
+    rows: Iterable = leads.order_by("pk").values_list(*fields).iterator(chunk_size=chunk_size)
+    for row in rows:
+        yield writer.writerow([_cell(value) for value in row])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else csv_safe(value)

@@ -1,0 +1,38 @@
+"""Writes of the leads app: the only code that creates or changes campaigns, leads,
+assignments, touches and rejections. Each function validates, writes in one
+transaction, and calls the SLA engine's hooks (`slas.services`) itself."""
+
+from leads.services.campaigns import campaign_create, campaign_update
+from leads.services.importing import ImportReport, RowError, import_commit, import_preview, leads_import
+from leads.services.leads import (
+    lead_assign,
+    lead_claim,
+    lead_create,
+    lead_reject,
+    lead_status_change,
+    lead_update,
+    leads_assign_bulk,
+    leads_round_robin,
+)
+from leads.services.touches import touch_delete, touch_log, touch_update
+
+__all__ = [
+    "ImportReport",
+    "RowError",
+    "campaign_create",
+    "campaign_update",
+    "import_commit",
+    "import_preview",
+    "lead_assign",
+    "lead_claim",
+    "lead_create",
+    "lead_reject",
+    "lead_status_change",
+    "lead_update",
+    "leads_assign_bulk",
+    "leads_import",
+    "leads_round_robin",
+    "touch_delete",
+    "touch_log",
+    "touch_update",
+]

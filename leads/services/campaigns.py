@@ -1,0 +1,51 @@
+"""Campaigns: created and edited by marketing managers and admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from leads.models import Campaign
+from teams import permissions
+from teams.models import Team, User
+
+CAMPAIGN_FIELDS = {"name", "channel", "start_date", "end_date", "spend", "currency", "team"}
+
+
+def campaign_create(*, by: User, team: Team, **fields: Any) -> Campaign:
+    """Create a campaign of the marketing team `team`; validates before writing."""
+    campaign = Campaign(team=team, **_only(fields))
+    if not permissions.can_manage_campaign(by, campaign):
+        raise PermissionDenied
+    _validate(campaign)
+    campaign.save()
+    return campaign
+
+
+def campaign_update(*, campaign: Campaign, by: User, **fields: Any) -> Campaign:
+    if not permissions.can_manage_campaign(by, campaign):
+        raise PermissionDenied
+    for name, value in _only(fields).items():
+        setattr(campaign, name, value)
+    if not permissions.can_manage_campaign(by, campaign):  # moving it to another team
+        raise PermissionDenied
+    _validate(campaign)
+    campaign.save()
+    return campaign
+
+
+def _validate(campaign: Campaign) -> None:
+    if campaign.team_id and campaign.team.kind != Team.Kind.MARKETING:
+        raise ValidationError({"team": _("A campaign belongs to a marketing team.")})
+    if campaign.end_date and campaign.start_date and campaign.end_date < campaign.start_date:
+        raise ValidationError({"end_date": _("A campaign cannot end before it starts.")})
+    campaign.full_clean()
+
+
+def _only(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - CAMPAIGN_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    return fields

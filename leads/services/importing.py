@@ -1,0 +1,370 @@
+"""CSV import of leads: all or nothing.
+
+Either every row is valid and all leads are created in one transaction, or nothing
+is created and every bad row is reported with its row number (the header is row
+1, as in a spreadsheet), column and message. Whole-file problems (size, encoding,
+a missing column) are reported as row 0.
+
+The file is read twice, streaming: once to validate, once to write in batches, so
+memory stays bounded whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
+from slas import services as slas_services
+from teams import permissions
+from teams.models import Team, User
+from teams.selectors import team_reps
+
+BATCH_SIZE = 2000
+MAX_REPORTED_ERRORS = 500
+PREVIEW_ROWS = 10
+
+# Accepted header names (compared case-insensitively, spaces and underscores alike).
+HEADERS = {
+    "name": {"name", "nama", "full name", "nama lengkap", "contact", "kontak"},
+    "email": {"email", "e-mail", "e mail", "surel", "alamat email"},
+    "phone": {"phone", "telepon", "telp", "no hp", "hp", "phone number", "nomor telepon", "mobile"},
+    "company": {"company", "perusahaan", "organisation", "organization", "organisasi"},
+    "source": {"source", "sumber"},
+    "campaign": {"campaign", "kampanye"},
+    "value": {"value", "nilai", "deal value", "nilai transaksi"},
+    "owner": {"owner", "pemilik", "rep", "sales"},
+    "notes": {"notes", "note", "catatan"},
+}
+MAX_LENGTH = {"name": 200, "email": 254, "phone": 40, "company": 200, "notes": 5000}
+# Sources by code, English label or Indonesian word.
+SOURCE_WORDS = {
+    **{code: code for code in Source.values},
+    **{str(label).lower(): code for code, label in Source.choices},
+    "situs web": "web",
+    "acara": "event",
+    "rujukan": "referral",
+    "referensi": "referral",
+    "iklan": "ads",
+    "konten": "content",
+    "lainnya": "other",
+}
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """What an import found (and, unless a dry run or errors, did)."""
+
+    rows: int = 0
+    created: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    duplicates: list[RowError] = field(default_factory=list)  # warnings, not errors
+    ignored_columns: list[str] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add_error(self, row: int, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
+
+class _Invalid(Exception):
+    """Raised inside the write transaction to roll it back when a row turned bad meanwhile."""
+
+
+def leads_import(
+    *, file: IO[bytes], team: Team, by: User, dry_run: bool = False, now: datetime | None = None
+) -> ImportReport:
+    """Import leads for the sales team `team` from a CSV file; see the module docstring."""
+    now = now or timezone.now()
+    if not permissions.can_create_leads(by, team):
+        raise PermissionDenied
+    report = ImportReport(dry_run=dry_run)
+    if team.kind != Team.Kind.SALES:
+        report.add_error(0, "team", _("Leads are imported for a sales team."))
+        return report
+    size = getattr(file, "size", None)
+    if size is not None and size > settings.IMPORT_MAX_BYTES:
+        report.add_error(
+            0,
+            "file",
+            _("The file is %(size)s; files up to %(limit)s can be imported. Split it into smaller files.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
+        )
+        return report
+    context = _Context.load(team=team)
+    for _row, _values in _rows(file, report, context):  # pass 1: validate everything
+        pass
+    if not report.ok or dry_run:
+        return report
+    try:
+        with transaction.atomic():
+            report.created = _write(file, team=team, by=by, now=now, context=context)
+    except _Invalid as exc:
+        failed = exc.args[0]
+        report.errors, report.error_count, report.created = failed.errors, failed.error_count, 0
+    return report
+
+
+@dataclass
+class _Context:
+    """Lookups made once per import: campaigns by name, reps by username, the team's e-mails."""
+
+    campaigns: dict[str, list[int]]
+    reps: dict[str, User]
+    known_emails: set[str]
+
+    @classmethod
+    def load(cls, *, team: Team) -> _Context:
+        campaigns: dict[str, list[int]] = {}
+        for pk, name in Campaign.objects.values_list("pk", "name"):
+            campaigns.setdefault(name.strip().lower(), []).append(pk)
+        reps = {rep.username.lower(): rep for rep in team_reps(team=team)}
+        emails = set(Lead.objects.filter(team=team).exclude(email="").values_list("email", flat=True))
+        return cls(campaigns=campaigns, reps=reps, known_emails=emails)
+
+
+def _rows(file: IO[bytes], report: ImportReport, context: _Context) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (row number, cleaned values) of every valid row; record errors in `report`."""
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", errors="strict")
+    seen_emails: dict[str, int] = {}
+    try:
+        first = text.readline()
+        if not first.strip():
+            report.add_error(0, "file", _("The file is empty. The first row must name the columns."))
+            return
+        dialect = _dialect(first)
+        header = next(csv.reader([first], dialect))
+        columns = _columns(header, report)
+        if columns is None:
+            return
+        reader = csv.reader(text, dialect)
+        for number, raw in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in raw):
+                continue
+            report.rows += 1
+            values = _clean_row(number, raw, columns, report, context)
+            if values is None:
+                continue
+            email = values["email"]
+            if email and (email in context.known_emails or email in seen_emails):
+                where = seen_emails.get(email)
+                message = (
+                    _("Same e-mail as row %(row)d.") % {"row": where}
+                    if where
+                    else _("A lead with this e-mail already exists in the team.")
+                )
+                report.duplicates.append(RowError(number, "email", message))
+            if email:
+                seen_emails.setdefault(email, number)
+            if len(report.preview) < PREVIEW_ROWS:
+                report.preview.append({"row": number, **{k: v for k, v in values.items() if k != "owner"}})
+            yield number, values
+    except UnicodeDecodeError:
+        report.add_error(
+            0, "file", _("The file is not UTF-8 text. In Excel choose “CSV UTF-8”, or save it as UTF-8 and try again.")
+        )
+    except csv.Error as exc:
+        report.add_error(0, "file", _("The file is not a readable CSV file (%(error)s).") % {"error": exc})
+    finally:
+        text.detach()
+
+
+def _dialect(first_line: str) -> type[csv.Dialect]:
+    """Comma by default; semicolon (Excel in Indonesian settings) or tab when the header uses it."""
+    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter if counts[delimiter] else ","
+    return Dialect
+
+
+def _columns(header: list[str], report: ImportReport) -> dict[str, int] | None:
+    """Map our field names to column positions; report a missing name column or repeats."""
+    lookup = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    for position, title in enumerate(header):
+        key = " ".join(title.strip().lower().replace("_", " ").split())
+        name = lookup.get(key)
+        if name is None:
+            if title.strip():
+                report.ignored_columns.append(title.strip())
+        elif name in columns:
+            report.add_error(1, title, _("This column appears twice."))
+        else:
+            columns[name] = position
+    if "name" not in columns:
+        report.add_error(1, "name", _("The file needs a “name” (or “nama”) column."))
+    return columns if report.ok else None
+
+
+def _clean_row(
+    number: int, raw: list[str], columns: dict[str, int], report: ImportReport, context: _Context
+) -> dict[str, Any] | None:
+    def cell(name: str) -> str:
+        position = columns.get(name)
+        return raw[position].strip() if position is not None and position < len(raw) else ""
+
+    errors_before = report.error_count
+    values: dict[str, Any] = {name: cell(name) for name in ("name", "phone", "company", "notes")}
+    values["email"] = cell("email").lower()
+    if not values["name"]:
+        report.add_error(number, "name", _("A name is required."))
+    for name, limit in MAX_LENGTH.items():
+        if len(values[name]) > limit:
+            report.add_error(number, name, _("At most %(limit)d characters.") % {"limit": limit})
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            report.add_error(
+                number, "email", _("“%(value)s” is not a valid e-mail address.") % {"value": values["email"]}
+            )
+    source = cell("source")
+    values["source"] = SOURCE_WORDS.get(source.lower()) if source else Source.OTHER
+    if values["source"] is None:
+        report.add_error(
+            number,
+            "source",
+            _("Unknown source “%(value)s”; use one of: %(choices)s.")
+            % {"value": source, "choices": ", ".join(Source.values)},
+        )
+    values["campaign"] = _campaign(number, cell("campaign"), report, context)
+    values["value"] = _value(number, cell("value"), report)
+    owner = cell("owner")
+    values["owner"] = context.reps.get(owner.lower()) if owner else None
+    if owner and values["owner"] is None:
+        report.add_error(number, "owner", _("“%(value)s” is not an active sales rep of this team.") % {"value": owner})
+    return values if report.error_count == errors_before else None
+
+
+def _campaign(number: int, name: str, report: ImportReport, context: _Context) -> int | None:
+    if not name:
+        return None
+    found = context.campaigns.get(name.lower(), [])
+    if len(found) == 1:
+        return found[0]
+    message = _("No campaign is called “%(value)s”.") if not found else _("Several campaigns are called “%(value)s”.")
+    report.add_error(number, "campaign", message % {"value": name})
+    return None
+
+
+def _value(number: int, text: str, report: ImportReport) -> Decimal | None:
+    """A deal value: digits with an optional decimal point (no thousands separators)."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value >= Decimal("1e14"):
+        report.add_error(
+            number, "value", _("“%(value)s” is not an amount; write digits only, e.g. 15000000.") % {"value": text}
+        )
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def _write(file: IO[bytes], *, team: Team, by: User, now: datetime, context: _Context) -> int:
+    """Pass 2: create the leads in batches (and assignments for rows with an owner)."""
+    check = ImportReport()
+    created = 0
+    batch: list[tuple[Lead, User | None]] = []
+    for _number, values in _rows(file, check, context):
+        owner = values.pop("owner")
+        batch.append((Lead(team=team, created_at=now, created_by=by, **_model_values(values)), owner))
+        if len(batch) >= BATCH_SIZE:
+            created += _flush(batch, by=by, now=now)
+            batch = []
+    if not check.ok:
+        raise _Invalid(check)
+    return created + _flush(batch, by=by, now=now)
+
+
+def _model_values(values: dict[str, Any]) -> dict[str, Any]:
+    campaign = values.pop("campaign")
+    return {**values, "campaign_id": campaign}
+
+
+def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) -> int:
+    if not batch:
+        return 0
+    for lead, owner in batch:
+        if owner is not None:
+            lead.owner, lead.assigned_at = owner, now
+    leads = bulk_create_with_history([lead for lead, _ in batch], Lead, batch_size=BATCH_SIZE, default_user=by)
+    assignments = Assignment.objects.bulk_create(
+        [
+            Assignment(lead_id=lead.pk, owner=owner, assigned_by=by, assigned_at=now)
+            for lead, (_, owner) in zip(leads, batch, strict=True)
+            if owner is not None
+        ]
+    )
+    if assignments:
+        slas_services.clocks_start(assignments=assignments, now=now)
+    return len(leads)
+
+
+def import_preview(
+    *, upload: IO[bytes], filename: str, team: Team, by: User, now: datetime | None = None
+) -> tuple[ImportBatch | None, ImportReport]:
+    """Check an upload without creating anything, and keep it for `import_commit` when it
+    is valid, so the user confirms the preview without choosing the file again."""
+    now = now or timezone.now()
+    report = leads_import(file=upload, team=team, by=by, dry_run=True, now=now)
+    if not report.ok:
+        return None, report
+    # Uploads never confirmed are dropped after a day.
+    ImportBatch.objects.filter(imported_at__isnull=True, created_at__lt=now - timedelta(days=1)).delete()
+    upload.seek(0)
+    batch = ImportBatch.objects.create(
+        team=team, created_by=by, created_at=now, filename=filename[:255], content=upload.read(), rows=report.rows
+    )
+    return batch, report
+
+
+def import_commit(*, batch: ImportBatch, by: User, now: datetime | None = None) -> ImportReport:
+    """Import a previewed upload once: a second click, or two at once, creates nothing more."""
+    now = now or timezone.now()
+    if batch.created_by_id != by.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.imported_at is not None:
+            raise ValidationError(_("This file was already imported."))
+        report = leads_import(file=io.BytesIO(bytes(batch.content)), team=batch.team, by=by, now=now)
+        if report.ok:
+            batch.imported_at, batch.created, batch.content = now, report.created, b""
+            batch.save(update_fields=["imported_at", "created", "content"])
+    return report

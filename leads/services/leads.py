@@ -1,0 +1,287 @@
+"""Leads: creation, edits, ownership, rejection and the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from itertools import cycle
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from leads.models import CLOSED, STAGE, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange
+from slas import services as slas_services
+from teams import permissions
+from teams.models import Role, Team, User
+from teams.selectors import team_reps
+
+EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
+
+
+def lead_create(
+    *,
+    by: User,
+    team: Team,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = Source.OTHER,
+    campaign: Campaign | None = None,
+    value: Decimal | None = None,
+    notes: str = "",
+    owner: User | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Create a lead for the sales team `team`; with `owner`, assign it at once.
+
+    Validates every field before writing; the e-mail is stored lower-cased so
+    that likely duplicates (`leads.selectors.lead_duplicates`) are found by index.
+    """
+    now = now or timezone.now()
+    if not permissions.can_create_leads(by, team):
+        raise PermissionDenied
+    lead = Lead(
+        team=team,
+        name=name.strip(),
+        email=email.strip().lower(),
+        phone=phone.strip(),
+        company=company.strip(),
+        source=source,
+        campaign=campaign,
+        value=value,
+        notes=notes,
+        created_at=now,
+        created_by=by,
+    )
+    _validate(lead)
+    if owner is not None:
+        _validate_owner(team=team, owner=owner)
+        if not permissions.can_assign_lead(by, lead, owner=owner):
+            raise PermissionDenied
+    with transaction.atomic():
+        lead.save()
+        if owner is not None:
+            _assign(leads=[lead], owner=owner, by=by, now=now)
+    return lead
+
+
+def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
+    """Edit a lead's contact details, source, campaign, value or notes (not its owner or status)."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    if not permissions.can_work_lead(by, lead):
+        raise PermissionDenied
+    for name, value in fields.items():
+        if isinstance(value, str) and name != "notes":
+            value = value.strip().lower() if name == "email" else value.strip()
+        setattr(lead, name, value)
+    _validate(lead)
+    lead._history_user = by
+    lead.save(update_fields=[*fields] or None)
+    return lead
+
+
+# -- ownership -------------------------------------------------------------------------------
+def lead_assign(*, lead: Lead, owner: User, by: User, now: datetime | None = None) -> Assignment | None:
+    """Give `lead` to `owner` (a rep of its team). Returns the new assignment, or None when
+    `owner` already owns it (idempotent). Starts the owner's SLA clocks."""
+    now = now or timezone.now()
+    if not permissions.can_assign_lead(by, lead, owner=owner):
+        raise PermissionDenied
+    _validate_owner(team=lead.team, owner=owner)
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.owner_id == owner.pk:
+            return None
+        if not permissions.can_assign_lead(by, locked, owner=owner):  # claimed meanwhile
+            raise ValidationError(_("Someone else took this lead a moment ago."))
+        _refuse_closed(locked)
+        assignment = _assign(leads=[locked], owner=owner, by=by, now=now)[0]
+    _copy_state(locked, into=lead)
+    return assignment
+
+
+def lead_claim(*, lead: Lead, by: User, now: datetime | None = None) -> Assignment:
+    """A rep takes an unassigned lead of their team. Two reps claiming at once: one wins,
+    the other gets a validation error."""
+    if lead.owner_id is not None and lead.owner_id != by.pk:
+        raise ValidationError(_("Someone else took this lead a moment ago."))
+    assignment = lead_assign(lead=lead, owner=by, by=by, now=now)
+    if assignment is None:
+        raise ValidationError(_("This lead is already yours."))
+    return assignment
+
+
+def leads_assign_bulk(*, leads: Sequence[Lead], owner: User, by: User, now: datetime | None = None) -> int:
+    """Assign many leads of one team to `owner` in a constant number of queries.
+
+    All or nothing: one lead the user may not assign, or one closed lead, refuses
+    the whole batch. Leads `owner` already has are skipped. Returns how many moved.
+    """
+    now = now or timezone.now()
+    teams = {lead.team_id for lead in leads}
+    if len(teams) > 1:
+        raise ValidationError(_("Bulk assignment works on the leads of one team at a time."))
+    if not leads:
+        return 0
+    team = leads[0].team
+    _validate_owner(team=team, owner=owner)
+    for lead in leads:
+        if not permissions.can_assign_lead(by, lead, owner=owner):
+            raise PermissionDenied
+    with transaction.atomic():
+        locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]))
+        for lead in locked:
+            _refuse_closed(lead)
+        moving = [lead for lead in locked if lead.owner_id != owner.pk]
+        _assign(leads=moving, owner=owner, by=by, now=now)
+    return len(moving)
+
+
+def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datetime | None = None) -> dict[int, int]:
+    """Share `leads` out among the team's active reps in turn, oldest lead first, starting
+    after the rep who received the team's latest assignment, so turns stay fair across
+    runs. Returns {rep id: leads received}. Queries grow with the number of reps, not leads."""
+    now = now or timezone.now()
+    if any(lead.team_id != team.pk for lead in leads):
+        raise ValidationError(_("Bulk assignment works on the leads of one team at a time."))
+    reps = list(team_reps(team=team).order_by("pk"))
+    if not reps:
+        raise ValidationError(_("This team has no active reps to share leads with."))
+    if not (permissions.is_admin(by) or (permissions.role_of(by) == Role.SALES_MANAGER and by.team_id == team.pk)):
+        raise PermissionDenied
+    last = (
+        Assignment.objects.filter(lead__team=team, owner__in=reps)
+        .order_by("-assigned_at", "-id")
+        .values("owner_id")
+        .first()
+    )
+    start = next((i + 1 for i, rep in enumerate(reps) if last and rep.pk == last["owner_id"]), 0)
+    turns = cycle(reps[start:] + reps[:start])
+    shares: dict[int, list[Lead]] = {}
+    for lead in sorted(leads, key=lambda lead: (lead.created_at, lead.pk)):
+        shares.setdefault(next(turns).pk, []).append(lead)
+    by_id = {rep.pk: rep for rep in reps}
+    with transaction.atomic():
+        for rep_id, share in shares.items():
+            leads_assign_bulk(leads=share, owner=by_id[rep_id], by=by, now=now)
+    return {rep_id: len(share) for rep_id, share in shares.items()}
+
+
+def _assign(*, leads: Sequence[Lead], owner: User, by: User, now: datetime) -> list[Assignment]:
+    """End the leads' current assignments, record new ones, move ownership, start clocks."""
+    if not leads:
+        return []
+    lead_ids = [lead.pk for lead in leads]
+    Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(ended_at=now)
+    assignments = Assignment.objects.bulk_create(
+        [Assignment(lead_id=lead_id, owner=owner, assigned_by=by, assigned_at=now) for lead_id in lead_ids]
+    )
+    for lead in leads:
+        lead.owner, lead.assigned_at = owner, now
+    bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
+    slas_services.clocks_start(assignments=assignments, now=now)
+    return assignments
+
+
+def _validate_owner(*, team: Team, owner: User) -> None:
+    if not team_reps(team=team).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": _("Leads go to an active sales rep of the lead’s team.")})
+
+
+# -- pipeline ----------------------------------------------------------------------------------
+def lead_reject(*, lead: Lead, by: User, reason: str, note: str = "", now: datetime | None = None) -> Rejection:
+    """Send a lead back to Marketing with a reason: records the rejection, closes the lead
+    as `rejected`, and lets the SLA engine count it as a response."""
+    now = now or timezone.now()
+    if not permissions.can_work_lead(by, lead):
+        raise PermissionDenied
+    rejection = Rejection(lead=lead, reason=reason, note=note.strip(), by=by, at=now)
+    rejection.full_clean(exclude=["lead", "by"])
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        _refuse_closed(locked)
+        rejection.lead = locked
+        rejection.save()
+        _move(lead=locked, to=Status.REJECTED, by=by, now=now)
+    _copy_state(locked, into=lead)
+    return rejection
+
+
+def lead_status_change(
+    *, lead: Lead, by: User, status: str, value: Decimal | None = None, now: datetime | None = None
+) -> Lead:
+    """Move a lead through the pipeline.
+
+    Forward moves are open to whoever may work the lead (a lead may be won at the
+    first call); closing (won, lost) sets `closed_at`; moving back or reopening a
+    closed lead is for managers only. Rejection has its own service (it needs a
+    reason). Setting the current status again changes nothing.
+    """
+    now = now or timezone.now()
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
+    if status == Status.REJECTED:
+        raise ValidationError({"status": _("Reject a lead with a reason instead.")})
+    if not permissions.can_work_lead(by, lead):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        backwards = locked.status in CLOSED or STAGE[status] < STAGE[locked.status]
+        if status != locked.status and backwards and not permissions.can_reopen_lead(by, locked):
+            raise PermissionDenied(_("Only a manager can reopen a lead or move it back."))
+        if value is not None:
+            locked.value = value
+            _validate(locked)
+            locked._history_user = by
+            locked.save(update_fields=["value"])
+        if status != locked.status:
+            _move(lead=locked, to=status, by=by, now=now)
+    _copy_state(locked, into=lead)
+    return lead
+
+
+def _move(*, lead: Lead, to: str, by: User, now: datetime) -> None:
+    """Record a status change and its consequences (closed_at, SLA clocks). In a transaction."""
+    StatusChange.objects.create(lead=lead, from_status=lead.status, to_status=to, by=by, at=now)
+    lead.status = to
+    lead.closed_at = now if to in CLOSED else None
+    lead._history_user = by
+    lead.save(update_fields=["status", "closed_at"])
+    slas_services.clocks_refresh(lead_ids=[lead.pk], now=now)
+
+
+def lead_start_working(*, lead: Lead, by: User, now: datetime) -> None:
+    """The first touch moves a `new` lead to `working` (in the caller's transaction)."""
+    if lead.status == Status.NEW:
+        _move(lead=lead, to=Status.WORKING, by=by, now=now)
+
+
+def _copy_state(source: Lead, *, into: Lead) -> None:
+    """Keep the caller's instance in step with the locked copy the service changed."""
+    for name in ("owner_id", "assigned_at", "status", "closed_at", "value"):
+        setattr(into, name, getattr(source, name))
+
+
+def _refuse_closed(lead: Lead) -> None:
+    if lead.status in CLOSED:
+        raise ValidationError(_("This lead is closed. A manager can reopen it first."))
+
+
+def _validate(lead: Lead) -> None:
+    errors = {}
+    if lead.team_id and lead.team.kind != Team.Kind.SALES:
+        errors["team"] = [_("Leads are for a sales team.")]
+    try:
+        lead.full_clean(exclude=["owner", "created_by", "team"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
