@@ -55,6 +55,9 @@ class LeadSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
+    likely_duplicates = serializers.SerializerMethodField(
+        help_text=_("Other leads of the team with the same e-mail (detail responses only; null in lists).")
+    )
 
     class Meta:
         model = Lead
@@ -74,8 +77,16 @@ class LeadSerializer(serializers.ModelSerializer):
             "created_at",
             "assigned_at",
             "closed_at",
+            "likely_duplicates",
         ]
         read_only_fields = ["created_at", "assigned_at", "closed_at"]
+
+    def get_likely_duplicates(self, lead: Lead) -> list[int] | None:
+        request = self.context.get("request")
+        if not self.context.get("detail") or request is None:
+            return None
+        scoped = selectors.lead_duplicates(lead=lead).filter(permissions.lead_scope(request.user))
+        return list(scoped.values_list("pk", flat=True)[:20])
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:
@@ -172,6 +183,9 @@ class LeadViewSet(
 
     def get_queryset(self):
         return selectors.lead_list(user=self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "detail": self.action != "list"}
 
     def perform_create(self, serializer) -> None:
         if not permissions.can_create_leads(self.request.user, serializer.validated_data["team"]):

@@ -42,7 +42,7 @@ class Campaign(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SOCIAL = "social", _("Social media")
-        SEARCH = "search", _("Search")
+        SEARCH = "search", _("Search ads")
         DISPLAY = "display", _("Display ads")
         EVENTS = "events", _("Events")
         CONTENT = "content", _("Content")
@@ -290,8 +290,8 @@ class StatusChange(models.Model):
     """Every move of a lead through the pipeline, for the timeline and conversion figures."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("lead"))
-    from_status = models.CharField(_("from"), max_length=12, choices=Status.choices)
-    to_status = models.CharField(_("to"), max_length=12, choices=Status.choices)
+    from_status = models.CharField(_("previous status"), max_length=12, choices=Status.choices)
+    to_status = models.CharField(_("new status"), max_length=12, choices=Status.choices)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -56,8 +56,7 @@ def _error_text(exc: ValidationError) -> str:
 
 def _creatable_teams(user) -> QuerySet[Team]:
     """Sales teams the user may create leads for."""
-    teams = Team.objects.filter(kind=Team.Kind.SALES)
-    return teams.filter(pk__in=[team.pk for team in teams if permissions.can_create_leads(user, team)])
+    return Team.objects.filter(permissions.lead_team_scope(user)).order_by("name")
 
 
 # -- list, queue, export ------------------------------------------------------------------------
@@ -68,15 +67,15 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     can_bulk = permissions.is_admin(request.user) or permissions.role_of(request.user) == Role.SALES_MANAGER
     query = request.GET.copy()
     query.pop("page", None)
+    teams = _creatable_teams(request.user)
+    owners = selectors.lead_owner_choices(user=request.user, teams=teams).select_related("team")
     context = {
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
         "can_bulk": can_bulk,
-        "bulk_owners": team_reps(team=request.user.team_id).order_by("first_name")
-        if can_bulk and request.user.team_id
-        else [],
-        "can_create": _creatable_teams(request.user).exists(),
+        "bulk_owners": owners if can_bulk else [],
+        "can_create": teams.exists(),
     }
     return render(request, "leads/lead_list.html", context)
 
@@ -94,7 +93,8 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 def lead_bulk_assign(request: HttpRequest) -> HttpResponse:
     scoped = selectors.lead_list(user=request.user)
-    form = BulkAssignForm(request.POST, leads=scoped, owners=team_reps(team=request.user.team_id or 0))
+    owners = selectors.lead_owner_choices(user=request.user, teams=_creatable_teams(request.user))
+    form = BulkAssignForm(request.POST, leads=scoped, owners=owners)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

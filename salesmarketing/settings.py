@@ -146,7 +146,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: ids in attributes and URLs must never be grouped ("1,234"); templates group
+# money and counts explicitly (floatformat:"0g", intcomma).
 
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "static/"

@@ -105,6 +105,16 @@ def lead_scope(user: Any, prefix: str = "") -> Q:
     return NOTHING
 
 
+def lead_team_scope(user: Any) -> Q:
+    """Teams a user may create or import leads for (a filter on Team; see `can_create_leads`)."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return Q(kind="sales")
+    if role in {Role.SALES_MANAGER, Role.SALES_REP} and user.team_id:
+        return Q(kind="sales", pk=user.team_id)
+    return NOTHING
+
+
 def can_create_leads(user: Any, team: Any) -> bool:
     """Create or import leads for the sales team `team`."""
     role = role_of(user)

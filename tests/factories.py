@@ -46,3 +46,40 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         on = kwargs.pop("on", None) or timezone.localdate()
         return services.user_create(on=on, **kwargs)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    channel = "search"
+    team = factory.SubFactory(MarketingTeamFactory)
+    start_date = factory.LazyFunction(timezone.localdate)
+    spend = 10_000_000
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead row as the services would leave it; pass `owner` to get its assignment too."""
+
+    class Meta:
+        model = "leads.Lead"
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"lead{n}@example.com")
+    company = factory.Faker("company")
+    source = "web"
+    team = factory.SubFactory(TeamFactory)
+    created_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from leads.models import Assignment
+
+        owner = kwargs.get("owner")
+        if owner is not None:
+            kwargs.setdefault("assigned_at", kwargs.get("created_at") or timezone.now())
+        lead = super()._create(model_class, *args, **kwargs)
+        if owner is not None:
+            Assignment.objects.create(lead=lead, owner=owner, assigned_at=lead.assigned_at)
+        return lead

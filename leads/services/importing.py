@@ -119,7 +119,7 @@ def leads_import(
             % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
         )
         return report
-    context = _Context.load(team=team)
+    context = _Context.load(team=team, by=by)
     for _row, _values in _rows(file, report, context):  # pass 1: validate everything
         pass
     if not report.ok or dry_run:
@@ -140,15 +140,18 @@ class _Context:
     campaigns: dict[str, list[int]]
     reps: dict[str, User]
     known_emails: set[str]
+    may_assign: set[int]  # reps the importer may hand a lead to (SPEC §1)
 
     @classmethod
-    def load(cls, *, team: Team) -> _Context:
+    def load(cls, *, team: Team, by: User) -> _Context:
         campaigns: dict[str, list[int]] = {}
         for pk, name in Campaign.objects.values_list("pk", "name"):
             campaigns.setdefault(name.strip().lower(), []).append(pk)
         reps = {rep.username.lower(): rep for rep in team_reps(team=team)}
         emails = set(Lead.objects.filter(team=team).exclude(email="").values_list("email", flat=True))
-        return cls(campaigns=campaigns, reps=reps, known_emails=emails)
+        unassigned = Lead(team=team)
+        may_assign = {rep.pk for rep in reps.values() if permissions.can_assign_lead(by, unassigned, owner=rep)}
+        return cls(campaigns=campaigns, reps=reps, known_emails=emails, may_assign=may_assign)
 
 
 def _rows(file: IO[bytes], report: ImportReport, context: _Context) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -237,6 +240,10 @@ def _clean_row(
         return raw[position].strip() if position is not None and position < len(raw) else ""
 
     errors_before = report.error_count
+    for name, position in columns.items():
+        if position < len(raw) and "\x00" in raw[position]:
+            report.add_error(number, name, _("This cell contains a NUL character; remove it."))
+            return None
     values: dict[str, Any] = {name: cell(name) for name in ("name", "phone", "company", "notes")}
     values["email"] = cell("email").lower()
     if not values["name"]:
@@ -266,6 +273,8 @@ def _clean_row(
     values["owner"] = context.reps.get(owner.lower()) if owner else None
     if owner and values["owner"] is None:
         report.add_error(number, "owner", _("“%(value)s” is not an active sales rep of this team.") % {"value": owner})
+    elif values["owner"] is not None and values["owner"].pk not in context.may_assign:
+        report.add_error(number, "owner", _("You may not assign leads to “%(value)s”.") % {"value": owner})
     return values if report.error_count == errors_before else None
 
 

@@ -167,9 +167,11 @@ def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datet
     turns = cycle(reps[start:] + reps[:start])
     shares: dict[int, list[Lead]] = {}
     for lead in sorted(leads, key=lambda lead: (lead.created_at, lead.pk)):
-        shares.setdefault(next(turns).pk, []).append(lead)
+        rep_id = next(turns).pk
+        shares[rep_id] = [*shares.pop(rep_id, []), lead]  # the rep with the last turn ends up last
     by_id = {rep.pk: rep for rep in reps}
     with transaction.atomic():
+        # Assign in turn order, so the newest assignment belongs to whoever had the last turn.
         for rep_id, share in shares.items():
             leads_assign_bulk(leads=share, owner=by_id[rep_id], by=by, now=now)
     return {rep_id: len(share) for rep_id, share in shares.items()}

@@ -185,3 +185,11 @@ def test_navigation_follows_the_role(users):
     assert permissions.navigation_for(users["sales_rep"])["kpis"] is False
     assert permissions.navigation_for(users["sales_manager"])["kpis"] is True
     assert permissions.navigation_for(users["admin"])["admin"] is False  # admin role but not staff
+
+
+def test_lead_team_scope_agrees_with_can_create_leads(users, sales_team, other_sales_team, marketing_team):
+    for role in ROLES:
+        allowed = set(Team.objects.filter(permissions.lead_team_scope(users[role])))
+        assert allowed == {
+            t for t in Team.objects.all() if permissions.can_create_leads(users[role], t) and t.kind == "sales"
+        }
