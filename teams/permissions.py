@@ -217,6 +217,13 @@ def can_manage_breach(user: Any, breach: Any) -> bool:
     return False
 
 
+def can_waive_breach(user: Any, breach: Any) -> bool:
+    """Waive a breach (it leaves compliance figures): admins and the governed sales team's
+    manager, who owns the agreement; never the side that owed it alone."""
+    role = role_of(user)
+    return role == Role.ADMIN or (role == Role.SALES_MANAGER and _in_team(user, breach.team_id))
+
+
 # --- scorecards, KPIs ------------------------------------------------------------------
 def scorecard_scope(user: Any) -> Q:
     """Team scorecards a user may see (a rep sees their own team's card and their own row)."""

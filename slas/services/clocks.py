@@ -1,0 +1,163 @@
+"""Clocks: started on assignment with their deadline computed once; kept in step with the lead."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from slas.models import Breach, Clock, Sla
+from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
+
+if TYPE_CHECKING:
+    from leads.models import Assignment
+
+CLOSED = ("won", "lost", "rejected")
+
+
+def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Clock]:
+    """Start a clock per active response/cadence SLA of each lead's team for these new
+    assignments, and cancel the lead's earlier clocks that had not yet fallen due.
+
+    Set-based: a constant number of queries per call (plus one per team for its calendar).
+    Idempotent: a clock exists at most once per (SLA, assignment).
+    """
+    assignments = list(assignments)
+    if not assignments:
+        return []
+    from leads.models import Assignment as AssignmentModel
+
+    rows = list(
+        AssignmentModel.objects.filter(pk__in=[a.pk for a in assignments]).values(
+            "pk", "lead_id", "owner_id", "assigned_at", "lead__team_id", "lead__source"
+        )
+    )
+    _cancel_superseded(rows)
+    team_ids = {row["lead__team_id"] for row in rows}
+    slas = defaultdict(list)
+    for sla in Sla.objects.filter(
+        team_id__in=team_ids, is_active=True, kind__in=[Sla.Kind.RESPONSE, Sla.Kind.CADENCE]
+    ).select_related("team"):
+        slas[sla.team_id].append(sla)
+    calendars: dict[int, BusinessCalendar] = {}
+    clocks = []
+    for row in rows:
+        for sla in slas.get(row["lead__team_id"], []):
+            if sla.active_from > row["assigned_at"] or (sla.sources and row["lead__source"] not in sla.sources):
+                continue
+            if sla.team_id not in calendars:
+                calendars[sla.team_id] = calendar_for_team(sla.team)
+            clocks.append(_clock(sla, row, calendars[sla.team_id], now))
+    return Clock.objects.bulk_create(clocks, ignore_conflicts=True)
+
+
+def _cancel_superseded(rows: list[dict]) -> None:
+    """A new owner's clock replaces the old owner's unfinished one. A clock already due
+    when the lead changed hands is left running: the sweep records its breach."""
+    by_lead = {row["lead_id"]: row for row in rows}
+    condition = Q()
+    for lead_id, row in by_lead.items():
+        condition |= Q(lead_id=lead_id, due_at__gt=row["assigned_at"])
+    if by_lead:
+        (
+            Clock.objects.filter(condition, state=Clock.State.RUNNING)
+            .exclude(assignment_id__in=[row["pk"] for row in rows])
+            .update(
+                state=Clock.State.CANCELLED,
+                cancelled_at=min(row["assigned_at"] for row in rows),
+                cancel_reason=Clock.CancelReason.REASSIGNED,
+            )
+        )
+
+
+def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Clock:
+    started = row["assigned_at"]
+    if sla.kind == Sla.Kind.RESPONSE:
+        due = add_target(calendar, started, sla.target_value, sla.target_unit)
+        warn = _warn_at(calendar, sla, started, due)
+        required = 1
+    else:
+        due = started + timedelta(days=sla.window_days)
+        warn = started  # cadence risk is a pace, judged against elapsed time (selectors)
+        required = sla.min_touches
+    return Clock(
+        sla=sla,
+        sla_version=sla.version,
+        kind=sla.kind,
+        lead_id=row["lead_id"],
+        assignment_id=row["pk"],
+        owner_id=row["owner_id"],
+        team_id=sla.team_id,
+        started_at=started,
+        due_at=due,
+        warn_at=warn,
+        required=required,
+        created_at=now,
+    )
+
+
+def _warn_at(calendar: BusinessCalendar, sla: Sla, started: datetime, due: datetime) -> datetime:
+    """The instant `warn_at_percent` of the window has passed, in the SLA's own kind of time."""
+    if sla.target_unit in BUSINESS_UNITS:
+        return calendar.add(started, calendar.between(started, due) * sla.warn_at_percent / 100)
+    return started + (due - started) * sla.warn_at_percent / 100
+
+
+def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
+    """Bring the clocks of these leads in line with their touches, rejections and status.
+
+    A response clock is met by the first touch or rejection in [started, due]; a cadence
+    clock when its touches in [started, due) reach the number required, and it is
+    cancelled when the lead closes before its window ends unmet (and runs again if the
+    lead is reopened in time). A recorded breach stays; a response after the deadline
+    marks it resolved. Idempotent; a constant number of queries.
+    """
+    from leads.models import Lead, Rejection, Touch
+
+    lead_ids = list(lead_ids)
+    clocks = list(Clock.objects.filter(lead_id__in=lead_ids).exclude(cancel_reason=Clock.CancelReason.REASSIGNED))
+    if not clocks:
+        return
+    touches: dict[int, list[datetime]] = defaultdict(list)
+    rows = Touch.objects.filter(lead_id__in=lead_ids).order_by("occurred_at").values_list("lead_id", "occurred_at")
+    for lead_id, at in rows:
+        touches[lead_id].append(at)
+    responses: dict[int, list[datetime]] = defaultdict(list)
+    for lead_id, at in Rejection.objects.filter(lead_id__in=lead_ids).values_list("lead_id", "at"):
+        responses[lead_id].append(at)
+    for lead_id, times in touches.items():
+        responses[lead_id].extend(times)
+    closed = dict(Lead.objects.filter(pk__in=lead_ids, status__in=CLOSED).values_list("pk", "closed_at"))
+    changed, resolved = [], {}
+    for clock in clocks:
+        before = (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason)
+        if clock.kind == Sla.Kind.RESPONSE:
+            first = min((at for at in responses[clock.lead_id] if at >= clock.started_at), default=None)
+            if clock.state == Clock.State.BREACHED:
+                resolved[clock.pk] = first
+                continue
+            _set(clock, met_at=first if first is not None and first <= clock.due_at else None)
+        elif clock.state != Clock.State.BREACHED:
+            counted = [at for at in touches[clock.lead_id] if clock.started_at <= at < clock.due_at]
+            met_at = counted[clock.required - 1] if len(counted) >= clock.required else None
+            closed_at = closed.get(clock.lead_id)
+            _set(clock, met_at=met_at, closed_at=closed_at if closed_at and closed_at < clock.due_at else None)
+        if (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason) != before:
+            changed.append(clock)
+    if changed:
+        Clock.objects.bulk_update(changed, ["state", "satisfied_at", "cancelled_at", "cancel_reason"])
+    for clock_id, first in resolved.items():
+        Breach.objects.filter(clock_id=clock_id).exclude(resolved_at=first).update(resolved_at=first)
+
+
+def _set(clock: Clock, *, met_at: datetime | None, closed_at: datetime | None = None) -> None:
+    if met_at is not None:
+        clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason = Clock.State.MET, met_at, None, ""
+    elif closed_at is not None:
+        clock.state, clock.satisfied_at = Clock.State.CANCELLED, None
+        clock.cancelled_at, clock.cancel_reason = closed_at, Clock.CancelReason.CLOSED
+    else:
+        clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason = Clock.State.RUNNING, None, None, ""

@@ -1,0 +1,330 @@
+"""The sweep (SPEC §4): record a breach for every deadline that passed unmet.
+
+- exact: whether a clock breached is decided from the lead's touches and rejections
+  inside the clock's own window, never from when the sweep runs, so a late run
+  records the same breaches with the same `due_at` as an on-time one;
+- idempotent: breaches are unique by clock (and by volume SLA and period), and are
+  written with INSERT … SELECT … ON CONFLICT DO NOTHING, so repeated or concurrent
+  runs never record one twice;
+- set-based: a handful of statements per run, whatever the number of leads. The
+  incremental run looks only at running clocks that fell due (a partial index);
+  `full=True` re-checks every clock that fell due, in chunks of ids, each chunk in
+  its own short transaction, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+
+from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
+from teams.models import Role
+from teams.selectors import team_active_members
+
+LEASE = timedelta(minutes=10)  # longer than any run; an expired lease is a dead worker's
+CHUNK = 50_000
+CLOSED = ("won", "lost", "rejected")
+BREACH_COLUMNS = [
+    "sla_id",
+    "sla_version",
+    "kind",
+    "clock_id",
+    "lead_id",
+    "team_id",
+    "responsible_user_id",
+    "responsible_team_id",
+    "period_start",
+    "period_end",
+    "due_at",
+    "detected_at",
+    "expected",
+    "actual",
+    "resolved_at",
+    "acknowledged_by_id",
+    "acknowledged_at",
+    "note",
+    "waived",
+    "waived_by_id",
+    "waived_at",
+    "waived_reason",
+]
+
+
+@dataclass
+class SweepResult:
+    response: int = 0
+    cadence: int = 0
+    volume: int = 0
+    chunks: int = 0
+    skipped: bool = False
+    periods: list[tuple[int, date]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.response + self.cadence + self.volume
+
+
+def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int = CHUNK) -> SweepResult:
+    """Record the breaches of every clock and volume period that fell due by `now`.
+
+    One sweep runs at a time (a lease in the database); a second one started meanwhile
+    returns at once with `skipped=True`, and would record nothing new if it did run.
+    """
+    holder = uuid.uuid4().hex
+    if not _lease_take(holder):
+        return SweepResult(skipped=True)
+    try:
+        result = SweepResult()
+        if full:
+            _sweep_full(now=now, chunk_size=chunk_size, result=result)
+        else:
+            with transaction.atomic():
+                _sweep_clocks(Clock.objects.filter(state=Clock.State.RUNNING, due_at__lte=now), now, result)
+            result.chunks = 1
+        _sweep_volume(now=now, result=result)
+        return result
+    finally:
+        SweepLease.objects.filter(name="sweep", holder=holder).update(until=None, holder="")
+
+
+def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
+    due = Clock.objects.filter(due_at__lte=now, state__in=[Clock.State.RUNNING, Clock.State.MET])
+    bounds = due.order_by().values_list("pk", flat=True)
+    low, high = bounds.order_by("pk").first(), bounds.order_by("-pk").first()
+    if low is None:
+        return
+    for start in range(low, high + 1, chunk_size):
+        with transaction.atomic():
+            _sweep_clocks(due.filter(pk__gte=start, pk__lt=start + chunk_size), now, result)
+        result.chunks += 1
+
+
+def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
+    """Breaches for `clocks` (all due), then their states: five statements."""
+    from leads.models import Rejection, Touch
+
+    touches = Touch.objects.filter(lead_id=OuterRef("lead_id"))
+    rejections = Rejection.objects.filter(lead_id=OuterRef("lead_id"))
+    in_window = {"occurred_at__gte": OuterRef("started_at"), "occurred_at__lte": OuterRef("due_at")}
+    answered = Exists(touches.filter(**in_window)) | Exists(
+        rejections.filter(at__gte=OuterRef("started_at"), at__lte=OuterRef("due_at"))
+    )
+    response = clocks.filter(kind=Sla.Kind.RESPONSE).annotate(answered=answered)
+    late_touch = Subquery(
+        touches.filter(occurred_at__gt=OuterRef("due_at")).order_by("occurred_at").values("occurred_at")[:1]
+    )
+    late_rejection = Subquery(rejections.filter(at__gt=OuterRef("due_at")).order_by("at").values("at")[:1])
+    result.response += _insert_breaches(
+        response.filter(answered=False),
+        now,
+        actual=Value(0),
+        resolved_at=Least(Coalesce(late_touch, late_rejection), Coalesce(late_rejection, late_touch)),
+    )
+    counted = Subquery(
+        touches.filter(occurred_at__gte=OuterRef("started_at"), occurred_at__lt=OuterRef("due_at"))
+        .order_by()
+        .values("lead_id")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    closed_in_time = Q(lead__status__in=CLOSED, lead__closed_at__lt=F("due_at"))
+    cadence = clocks.filter(kind=Sla.Kind.CADENCE).annotate(counted=Coalesce(counted, 0))
+    result.cadence += _insert_breaches(
+        cadence.filter(counted__lt=F("required")).exclude(closed_in_time),
+        now,
+        actual=F("counted"),
+        resolved_at=Value(None, output_field=DateTimeField()),
+    )
+    clocks.filter(breach__isnull=False).exclude(state=Clock.State.BREACHED).update(state=Clock.State.BREACHED)
+    # Clocks that fell due met but whose state lagged behind (a full re-check of old data).
+    clocks.filter(breach__isnull=True, state=Clock.State.RUNNING, kind=Sla.Kind.RESPONSE).update(state=Clock.State.MET)
+    clocks.filter(breach__isnull=True, state=Clock.State.RUNNING, kind=Sla.Kind.CADENCE).exclude(closed_in_time).update(
+        state=Clock.State.MET
+    )
+
+
+def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved_at) -> int:
+    """INSERT INTO breach SELECT … FROM clock … ON CONFLICT DO NOTHING; returns rows inserted."""
+    rows = clocks.order_by().annotate(
+        b_sla=F("sla_id"),
+        b_version=F("sla_version"),
+        b_kind=F("kind"),
+        b_clock=F("pk"),
+        b_lead=F("lead_id"),
+        b_team=F("team_id"),
+        b_user=F("owner_id"),
+        b_rteam=Value(None, output_field=IntegerField()),
+        b_pstart=Value(None, output_field=DateTimeField()),
+        b_pend=Value(None, output_field=DateTimeField()),
+        b_due=F("due_at"),
+        b_detected=Value(now, output_field=DateTimeField()),
+        b_expected=F("required"),
+        b_actual=actual,
+        b_resolved=resolved_at,
+        b_ackby=Value(None, output_field=IntegerField()),
+        b_ackat=Value(None, output_field=DateTimeField()),
+        b_note=Value(""),
+        b_waived=Value(False, output_field=BooleanField()),
+        b_waivedby=Value(None, output_field=IntegerField()),
+        b_waivedat=Value(None, output_field=DateTimeField()),
+        b_reason=Value(""),
+    )
+    names = [
+        "b_sla",
+        "b_version",
+        "b_kind",
+        "b_clock",
+        "b_lead",
+        "b_team",
+        "b_user",
+        "b_rteam",
+        "b_pstart",
+        "b_pend",
+        "b_due",
+        "b_detected",
+        "b_expected",
+        "b_actual",
+        "b_resolved",
+        "b_ackby",
+        "b_ackat",
+        "b_note",
+        "b_waived",
+        "b_waivedby",
+        "b_waivedat",
+        "b_reason",
+    ]
+    select, params = rows.values(*names).query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in BREACH_COLUMNS)
+    sql = f"INSERT INTO {quote(Breach._meta.db_table)} ({columns}) {select} ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+# -- volume --------------------------------------------------------------------------------
+def _sweep_volume(*, now: datetime, result: SweepResult) -> None:
+    """Judge every ended period of every active volume SLA not judged yet."""
+    for sla in Sla.objects.filter(kind=Sla.Kind.VOLUME, is_active=True).select_related("team"):
+        done = set(VolumeEvaluation.objects.filter(sla=sla).values_list("period_start", flat=True))
+        for start, end in periods_ended(sla=sla, now=now):
+            if start not in done:
+                result.volume += _judge_period(sla, start, end, now)
+                result.periods.append((sla.pk, start))
+
+
+def period_bounds(day: date, period: str) -> tuple[date, date]:
+    """The [first day, first day of the next) of the month or quarter holding `day`."""
+    first_month = day.month if period == Sla.Period.MONTH else 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    months = 1 if period == Sla.Period.MONTH else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return start, date(start.year + year, month + 1, 1)
+
+
+def periods_ended(*, sla: Sla, now: datetime) -> list[tuple[date, date]]:
+    """Full periods that start at or after the SLA became active and have ended by `now`
+    (boundaries in the sales team's time zone): an SLA set up on 20 February is first judged for March."""
+    zone = ZoneInfo(sla.team.timezone)
+    active_day = sla.active_from.astimezone(zone)
+    start, end = period_bounds(active_day.date(), sla.period)
+    if active_day > datetime.combine(start, time(0), zone):
+        start, end = end, period_bounds(end, sla.period)[1]
+    today = now.astimezone(zone).date()
+    found = []
+    while end <= today:
+        found.append((start, end))
+        start, end = end, period_bounds(end, sla.period)[1]
+    return found
+
+
+def volume_delivered(*, sla: Sla, start: datetime, end: datetime) -> int:
+    """Leads of the SLA's sales team created in [start, end) that count for it."""
+    from leads.models import Lead, Rejection
+
+    leads = Lead.objects.filter(team_id=sla.team_id, created_at__gte=start, created_at__lt=end)
+    if sla.sources:
+        leads = leads.filter(source__in=sla.sources)
+    if not sla.count_rejected:
+        junk = Rejection.objects.filter(lead_id=OuterRef("pk"), reason__in=["duplicate", "spam"])
+        leads = leads.exclude(Q(status="rejected") & Exists(junk))
+    return leads.count()
+
+
+def volume_expected(*, sla: Sla, last_day: date) -> int:
+    """leads_per_rep × the sales team's active reps on the period's last day."""
+    reps = team_active_members(team_id=sla.team_id, on=last_day, role=Role.SALES_REP).count()
+    return sla.leads_per_rep * reps
+
+
+def _judge_period(sla: Sla, start: date, end: date, now: datetime) -> int:
+    zone = ZoneInfo(sla.team.timezone)
+    begins, ends = datetime.combine(start, time(0), zone), datetime.combine(end, time(0), zone)
+    delivered = volume_delivered(sla=sla, start=begins, end=ends)
+    expected = volume_expected(sla=sla, last_day=end - timedelta(days=1))
+    with transaction.atomic():
+        VolumeEvaluation.objects.bulk_create(
+            [
+                VolumeEvaluation(
+                    sla=sla,
+                    period_start=start,
+                    period_end=end - timedelta(days=1),
+                    expected=expected,
+                    delivered=delivered,
+                    evaluated_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        if delivered >= expected or Breach.objects.filter(sla=sla, period_start=start, clock__isnull=True).exists():
+            return 0
+        Breach.objects.bulk_create(
+            [
+                Breach(
+                    sla=sla,
+                    sla_version=sla.version,
+                    kind=Sla.Kind.VOLUME,
+                    team_id=sla.team_id,
+                    responsible_team_id=sla.from_team_id,
+                    period_start=start,
+                    period_end=end - timedelta(days=1),
+                    due_at=ends,
+                    detected_at=now,
+                    expected=expected,
+                    actual=delivered,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        return 1
+
+
+# -- one sweep at a time ----------------------------------------------------------------------
+def _lease_take(holder: str) -> bool:
+    """Take the sweep lease unless another live sweep holds it (atomic conditional UPDATE)."""
+    wall = timezone.now()
+    SweepLease.objects.get_or_create(name="sweep")
+    taken = SweepLease.objects.filter(Q(until__isnull=True) | Q(until__lt=wall), name="sweep").update(
+        holder=holder, until=wall + LEASE
+    )
+    return taken == 1
