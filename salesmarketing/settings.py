@@ -233,7 +233,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The periodic jobs of SPEC §8; each app adds its own entries as it gains jobs.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": 300.0},
+}
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

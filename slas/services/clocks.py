@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
-
 from slas.models import Breach, Clock, Sla
 from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
 
@@ -56,21 +54,16 @@ def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Cl
 
 def _cancel_superseded(rows: list[dict]) -> None:
     """A new owner's clock replaces the old owner's unfinished one. A clock already due
-    when the lead changed hands is left running: the sweep records its breach."""
-    by_lead = {row["lead_id"]: row for row in rows}
-    condition = Q()
-    for lead_id, row in by_lead.items():
-        condition |= Q(lead_id=lead_id, due_at__gt=row["assigned_at"])
-    if by_lead:
-        (
-            Clock.objects.filter(condition, state=Clock.State.RUNNING)
-            .exclude(assignment_id__in=[row["pk"] for row in rows])
-            .update(
-                state=Clock.State.CANCELLED,
-                cancelled_at=min(row["assigned_at"] for row in rows),
-                cancel_reason=Clock.CancelReason.REASSIGNED,
-            )
-        )
+    when the lead changed hands is left running: the sweep records its breach.
+    One UPDATE per distinct assignment time (a bulk assignment shares one)."""
+    by_time: dict[datetime, list[int]] = defaultdict(list)
+    for row in rows:
+        by_time[row["assigned_at"]].append(row["lead_id"])
+    new_assignments = [row["pk"] for row in rows]
+    for assigned_at, lead_ids in by_time.items():
+        Clock.objects.filter(lead_id__in=lead_ids, state=Clock.State.RUNNING, due_at__gt=assigned_at).exclude(
+            assignment_id__in=new_assignments
+        ).update(state=Clock.State.CANCELLED, cancelled_at=assigned_at, cancel_reason=Clock.CancelReason.REASSIGNED)
 
 
 def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Clock:

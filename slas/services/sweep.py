@@ -321,10 +321,12 @@ def _judge_period(sla: Sla, start: date, end: date, now: datetime) -> int:
 
 # -- one sweep at a time ----------------------------------------------------------------------
 def _lease_take(holder: str) -> bool:
-    """Take the sweep lease unless another live sweep holds it (atomic conditional UPDATE)."""
+    """Take the sweep lease unless another live sweep holds it (one conditional UPDATE)."""
     wall = timezone.now()
-    SweepLease.objects.get_or_create(name="sweep")
-    taken = SweepLease.objects.filter(Q(until__isnull=True) | Q(until__lt=wall), name="sweep").update(
-        holder=holder, until=wall + LEASE
-    )
+    free = Q(until__isnull=True) | Q(until__lt=wall)
+    taken = SweepLease.objects.filter(free, name="sweep").update(holder=holder, until=wall + LEASE)
+    if taken == 0 and not SweepLease.objects.filter(name="sweep").exists():
+        # The row comes with the migrations; recreate it if someone emptied the table.
+        SweepLease.objects.get_or_create(name="sweep")
+        taken = SweepLease.objects.filter(free, name="sweep").update(holder=holder, until=wall + LEASE)
     return taken == 1

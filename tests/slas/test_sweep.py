@@ -1,0 +1,258 @@
+"""The sweep: exact, idempotent, set-based; volume periods; the command."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from leads import services as leads
+from leads.models import Lead
+from slas import services
+from slas.models import Breach, Clock, VolumeEvaluation
+from teams import services as teams_services
+from teams.models import Membership, Role
+from tests.factories import LeadFactory, UserFactory
+from tests.slas.conftest import jkt
+
+pytestmark = pytest.mark.django_db
+
+
+def assigned(users, sales_team, at, owner="sales_rep"):
+    lead = LeadFactory(team=sales_team, created_at=at)
+    leads.lead_assign(lead=lead, owner=users[owner], by=users["sales_manager"], now=at)
+    return lead
+
+
+def test_an_unanswered_lead_is_breached_once_with_its_due_time(users, sales_team, response_sla):
+    lead = assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    assert services.sla_sweep(now=jkt(2026, 8, 5, 16, 59)).total == 0
+    result = services.sla_sweep(now=jkt(2026, 8, 5, 17))  # exactly at the deadline
+    assert (result.response, result.cadence) == (1, 0)
+    breach = Breach.objects.get()
+    assert (breach.lead, breach.team, breach.responsible_user, breach.kind) == (
+        lead,
+        sales_team,
+        users["sales_rep"],
+        "response",
+    )
+    assert (breach.due_at, breach.detected_at, breach.expected, breach.actual) == (
+        jkt(2026, 8, 5, 17),
+        jkt(2026, 8, 5, 17),
+        1,
+        0,
+    )
+    assert Clock.objects.get().state == "breached"
+    assert services.sla_sweep(now=jkt(2026, 8, 6, 9)).total == 0
+    assert Breach.objects.count() == 1
+
+
+def test_a_late_sweep_records_the_same_breach_and_a_late_answer_resolves_it(users, sales_team, response_sla):
+    on_time = assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    late = assigned(users, sales_team, jkt(2026, 8, 5, 9), owner="other_rep")
+    leads.touch_log(lead=on_time, by=users["sales_rep"], kind="call", now=jkt(2026, 8, 5, 16))
+    leads.touch_log(lead=late, by=users["other_rep"], kind="call", now=jkt(2026, 8, 6, 10))
+    services.sla_sweep(now=jkt(2026, 8, 20, 9))  # the workers were down for two weeks
+    breach = Breach.objects.get()
+    assert (breach.lead, breach.due_at, breach.resolved_at) == (late, jkt(2026, 8, 5, 17), jkt(2026, 8, 6, 10))
+
+
+def test_an_answer_after_the_breach_was_recorded_marks_it_resolved(users, sales_team, response_sla):
+    lead = assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    services.sla_sweep(now=jkt(2026, 8, 5, 18))
+    leads.touch_log(lead=lead, by=users["sales_rep"], kind="call", now=jkt(2026, 8, 6, 9))
+    breach = Breach.objects.get()
+    assert breach.resolved_at == jkt(2026, 8, 6, 9)
+    assert Clock.objects.get().state == "breached"  # the breach stays
+
+
+def test_cadence_breach_counts_touches_in_the_window(users, sales_team, cadence_sla):
+    lead = assigned(users, sales_team, jkt(2026, 8, 3, 9))
+    for day in range(3):
+        leads.touch_log(lead=lead, by=users["sales_rep"], kind="call", now=jkt(2026, 8, 4 + day, 10))
+    leads.touch_log(lead=lead, by=users["sales_rep"], kind="call", now=jkt(2026, 9, 5, 10))  # after the window
+    services.sla_sweep(now=jkt(2026, 9, 10))
+    breach = Breach.objects.get()
+    assert (breach.kind, breach.expected, breach.actual, breach.due_at) == ("cadence", 5, 3, jkt(2026, 9, 2, 9))
+
+
+def test_a_cadence_window_of_a_lead_closed_in_time_is_not_breached(users, sales_team, cadence_sla):
+    lead = assigned(users, sales_team, jkt(2026, 8, 3, 9))
+    leads.lead_status_change(lead=lead, by=users["sales_rep"], status="won", now=jkt(2026, 8, 10))
+    closed_late = assigned(users, sales_team, jkt(2026, 8, 3, 9))
+    leads.lead_status_change(lead=closed_late, by=users["sales_rep"], status="lost", now=jkt(2026, 9, 5))
+    services.sla_sweep(now=jkt(2026, 9, 10))
+    assert list(Breach.objects.values_list("lead", flat=True)) == [closed_late.pk]
+
+
+def test_running_twice_or_with_the_lease_held_records_nothing_twice(users, sales_team, response_sla):
+    assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    from slas.models import SweepLease
+
+    SweepLease.objects.filter(name="sweep").update(holder="another", until=jkt(2099, 1, 1))
+    assert services.sla_sweep(now=jkt(2026, 8, 6)).skipped
+    SweepLease.objects.all().delete()
+    assert services.sla_sweep(now=jkt(2026, 8, 6)).response == 1
+    assert services.sla_sweep(now=jkt(2026, 8, 6), full=True).response == 0
+    assert Breach.objects.count() == 1
+
+
+def test_full_re_check_finds_breaches_whatever_the_stored_state(users, sales_team, response_sla):
+    answered = assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    silent = assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    leads.touch_log(lead=answered, by=users["sales_rep"], kind="call", now=jkt(2026, 8, 5, 10))
+    Clock.objects.update(state="met")  # e.g. data loaded by hand with wrong states
+    assert services.sla_sweep(now=jkt(2026, 8, 6)).total == 0  # incremental trusts the states
+    result = services.sla_sweep(now=jkt(2026, 8, 6), full=True, chunk_size=1)
+    assert result.response == 1 and result.chunks >= 2
+    assert Breach.objects.get().lead == silent
+
+
+def test_the_sweep_uses_the_same_number_of_queries_at_10_and_at_1000_leads(
+    users, sales_team, response_sla, cadence_sla
+):
+    def load(n: int) -> None:
+        start = jkt(2026, 8, 5, 9)
+        batch = [LeadFactory.build(team=sales_team, created_at=start) for _ in range(n)]
+        Lead.objects.bulk_create(batch)
+        fresh = list(Lead.objects.filter(owner__isnull=True))
+        leads.leads_assign_bulk(leads=fresh, owner=users["sales_rep"], by=users["sales_manager"], now=start)
+
+    def count(now) -> int:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            services.sla_sweep(now=now)
+        return len(queries)
+
+    load(10)
+    small = count(jkt(2026, 8, 6))
+    load(1000)
+    large = count(jkt(2026, 8, 7))
+    assert small == large
+    assert Breach.objects.filter(kind="response").count() == 1010
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_record_each_breach_once(users, sales_team, response_sla):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database serialises threads; CI runs this on PostgreSQL")
+    for _ in range(20):
+        assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    from slas.models import SweepLease
+
+    results, errors = [], []
+
+    def sweep() -> None:
+        try:
+            SweepLease.objects.all().delete()  # defeat the lease: test the constraint itself
+            results.append(services.sla_sweep(now=jkt(2026, 8, 6)))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert Breach.objects.count() == 20
+    assert sum(result.response for result in results) == 20
+
+
+# -- volume --------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _members_since_january(users):
+    """The fixture's people joined their teams on 1 January, before every period judged here."""
+    Membership.objects.update(started_on=date(2026, 1, 1))
+
+
+def test_volume_is_first_judged_for_the_first_full_period(users, sales_team, marketing_team, volume_sla):
+    # Active from 1 July 00:00 Jakarta: July is the first full month.
+    for day in range(1, 31):
+        LeadFactory(team=sales_team, created_at=jkt(2026, 7, day, 10))
+    result = services.sla_sweep(now=jkt(2026, 8, 1, 0, 5))
+    breach = Breach.objects.get(kind="volume")
+    # Two reps in Sales Jakarta at the end of July: 2 × 50 expected, 30 delivered.
+    assert (breach.expected, breach.actual, breach.period_start, breach.period_end) == (
+        100,
+        30,
+        date(2026, 7, 1),
+        date(2026, 7, 31),
+    )
+    assert (breach.responsible_team, breach.responsible_user, breach.lead, breach.due_at) == (
+        marketing_team,
+        None,
+        None,
+        jkt(2026, 8, 1),
+    )
+    assert result.volume == 1
+    assert services.sla_sweep(now=jkt(2026, 8, 2)).volume == 0
+    assert VolumeEvaluation.objects.count() == 1
+
+
+def test_an_sla_set_up_mid_month_is_judged_from_the_next_month(users, sales_team, marketing_team):
+    sla = services.sla_create(
+        by=users["admin"], team=sales_team, kind="volume", name="V", from_team=marketing_team, now=jkt(2026, 2, 20)
+    )
+    services.sla_sweep(now=jkt(2026, 3, 15))
+    assert not VolumeEvaluation.objects.exists()
+    services.sla_sweep(now=jkt(2026, 4, 1))
+    assert list(VolumeEvaluation.objects.values_list("sla", "period_start")) == [(sla.pk, date(2026, 3, 1))]
+
+
+def test_volume_counts_reps_at_the_period_end_and_skips_junk(users, sales_team, marketing_team):
+    sla = services.sla_create(
+        by=users["admin"],
+        team=sales_team,
+        kind="volume",
+        name="Quarterly",
+        from_team=marketing_team,
+        leads_per_rep=3,
+        period="quarter",
+        now=jkt(2026, 7, 1),
+    )
+    # rep2 leaves in August; a new rep joins in September: still two reps on 30 September.
+    teams_services.user_update(user=users["other_rep"], is_active=False, on=date(2026, 8, 15))
+    UserFactory(username="rep9", role=Role.SALES_REP, team=sales_team, on=date(2026, 9, 1))
+    good = [LeadFactory(team=sales_team, created_at=jkt(2026, 8, 1, 10)) for _ in range(5)]
+    spam = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 2, 10), owner=users["sales_rep"])
+    leads.lead_reject(lead=spam, by=users["sales_rep"], reason="spam", now=jkt(2026, 8, 2, 11))
+    not_icp = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 2, 10), owner=users["sales_rep"])
+    leads.lead_reject(lead=not_icp, by=users["sales_rep"], reason="not_icp", now=jkt(2026, 8, 2, 11))
+    LeadFactory(team=sales_team, created_at=jkt(2026, 10, 1, 0, 30))  # next quarter
+    services.sla_sweep(now=jkt(2026, 10, 2))
+    evaluation = VolumeEvaluation.objects.get(sla=sla)
+    assert (evaluation.expected, evaluation.delivered) == (6, 6)  # 5 good + not_icp; spam excluded
+    assert not Breach.objects.filter(kind="volume").exists()
+    assert len(good) == 5
+
+
+def test_the_command_accepts_as_of_and_full(users, sales_team, response_sla, capsys):
+    assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    call_command("evaluate_slas", "--as-of", "2026-08-05T16:00:00+07:00")
+    assert not Breach.objects.exists()
+    call_command("evaluate_slas", "--as-of", "2026-08-06T09:00:00+07:00", "--full")
+    assert Breach.objects.count() == 1
+    assert "1 response" in capsys.readouterr().out
+
+
+def test_the_command_refuses_a_bad_time():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="ISO"):
+        call_command("evaluate_slas", "--as-of", "yesterday")
+
+
+def test_the_celery_task_calls_the_sweep(users, sales_team, response_sla, time_machine):
+    from slas.tasks import evaluate_slas
+
+    assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    time_machine.move_to(jkt(2026, 8, 6, 9), tick=False)
+    assert evaluate_slas()["response"] == 1
+    assert evaluate_slas()["response"] == 0
