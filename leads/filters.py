@@ -19,12 +19,8 @@ class LeadFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("Unassigned"))
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label=_("Campaign"))
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.filter(kind=Team.Kind.SALES), label=_("Team"))
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", label=_("Created from")
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", label=_("Created before")
-    )
+    created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
+    created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("created_at", "created_at"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
+from salesmarketing.csv_export import csv_lines
 from teams import permissions
 from teams.models import Role, User
 
@@ -117,33 +117,8 @@ EXPORT_COLUMNS = [
     ("assigned_at", "assigned_at"),
     ("closed_at", "closed_at"),
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise a text cell a spreadsheet would run as a formula (OWASP: prefix a quote)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def lead_export_lines(*, leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[str]:
-    """CSV lines (header first) for `leads`, read from the database in chunks so that
-    100,000 rows never sit in memory at once. Text cells are formula-safe."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([header for header, _ in EXPORT_COLUMNS])  # BOM: Excel opens UTF-8
-    fields = [field for _, field in EXPORT_COLUMNS]
-    rows: Iterable = leads.order_by("pk").values_list(*fields).iterator(chunk_size=chunk_size)
-    for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else csv_safe(value)
+    """CSV lines (header first) for `leads`, streamed in chunks; text cells are formula-safe."""
+    return csv_lines(rows=leads.order_by("pk"), columns=EXPORT_COLUMNS, chunk_size=chunk_size)

@@ -1,31 +1,197 @@
-"""SLA and breach pages. Built by the SLA engine; until then these pages say so."""
+"""SLA pages (define, edit, (de)activate, see how each is kept) and the breach list."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slas import selectors, services
+from slas.filters import BreachFilter
+from slas.forms import HELP, AcknowledgeForm, SlaForm, WaiveForm
+from slas.models import Sla
+from teams import permissions
+from teams.models import Role, Team
+
+PAGE_SIZE = 50
 
 
 def sla_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "placeholder.html",
-        {
-            "title": _("SLAs"),
-            "intro": _("The service level agreement between Sales and Marketing: response, cadence and volume."),
-            "coming": _("Defining SLAs in the browser is not built yet."),
-        },
+    slas = list(selectors.sla_list(user=request.user).order_by("team__name", "kind", "name"))
+    now = timezone.now()
+    rows = []
+    for sla in slas:
+        counts = selectors.sla_counts(sla=sla, now=now)
+        rows.append({"sla": sla, "counts": counts, "rate": selectors.compliance(counts["met"], counts["breached"])})
+    context = {"rows": rows, "can_create": permissions.can_create_slas(request.user), "kinds": Sla.Kind.choices}
+    return render(request, "slas/sla_list.html", context)
+
+
+def _team_choices(user, kind: str):
+    """Sales teams whose SLAs of `kind` the user may define, and the marketing teams it may name."""
+    sales = Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
+    marketing = Team.objects.filter(kind=Team.Kind.MARKETING).order_by("name")
+    role = permissions.role_of(user)
+    if role == Role.SALES_MANAGER:
+        return sales.filter(pk=user.team_id), marketing
+    if role == Role.MARKETING_MANAGER:
+        if kind != Sla.Kind.VOLUME:
+            raise PermissionDenied
+        return sales, marketing.filter(pk=user.team_id)
+    if role == Role.ADMIN:
+        return sales, marketing
+    raise PermissionDenied
+
+
+def sla_create(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in Sla.Kind.values:
+        raise Http404
+    teams, from_teams = _team_choices(request.user, kind)
+    form = SlaForm(request.POST or None, kind=kind, teams=teams, from_teams=from_teams)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        try:
+            sla = services.sla_create(by=request.user, team=team, kind=kind, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("SLA “%(name)s” is in force from now on.") % {"name": sla.name})
+            return redirect("slas:detail", pk=sla.pk)
+    context = {"form": form, "kind": kind, "kind_label": Sla.Kind(kind).label, "help": HELP[kind]}
+    return render(request, "slas/sla_form.html", context)
+
+
+def sla_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    sla = get_object_or_404(selectors.sla_list(user=request.user), pk=pk)
+    if not permissions.can_edit_sla(request.user, sla):
+        raise PermissionDenied
+    teams, from_teams = _team_choices(request.user, sla.kind)
+    form = SlaForm(
+        request.POST or None, instance=Sla.objects.get(pk=sla.pk), kind=sla.kind, teams=teams, from_teams=from_teams
     )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sla_update(
+                sla=sla, by=request.user, **{name: form.cleaned_data[name] for name in form.changed_data}
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("SLA saved. Clocks already running keep the terms they started with."))
+            return redirect("slas:detail", pk=sla.pk)
+    context = {"form": form, "sla": sla, "kind": sla.kind, "kind_label": sla.get_kind_display(), "help": HELP[sla.kind]}
+    return render(request, "slas/sla_form.html", context)
 
 
+@require_POST
+def sla_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    sla = get_object_or_404(selectors.sla_list(user=request.user), pk=pk)
+    active = request.POST.get("active") == "1"
+    services.sla_set_active(sla=sla, by=request.user, active=active)
+    text = (
+        _("SLA activated: it applies to leads assigned from now on.")
+        if active
+        else _("SLA deactivated: no new clocks start; running ones finish under their terms.")
+    )
+    messages.success(request, text)
+    return redirect("slas:detail", pk=sla.pk)
+
+
+def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sla = get_object_or_404(selectors.sla_list(user=request.user), pk=pk)
+    now = timezone.now()
+    counts = selectors.sla_counts(sla=sla, now=now)
+    weekly = selectors.sla_weekly_compliance(sla=sla, now=now)
+    breaches = selectors.breach_list(user=request.user).filter(sla=sla)[:20]
+    context = {
+        "sla": sla,
+        "counts": counts,
+        "rate": selectors.compliance(counts["met"], counts["breached"]),
+        "chart": {
+            "labels": [row["week"].date().isoformat() for row in weekly],
+            "rates": [round(row["rate"] * 100, 1) if row["rate"] is not None else None for row in weekly],
+            "met": [row["met"] for row in weekly],
+            "breached": [row["breached"] for row in weekly],
+        },
+        "weekly": weekly,
+        "breaches": breaches,
+        "can_edit": permissions.can_edit_sla(request.user, sla),
+        "history": sla.history.select_related("history_user").order_by("-history_date")[:10],
+    }
+    return render(request, "slas/sla_detail.html", context)
+
+
+# -- breaches ---------------------------------------------------------------------------
 def breach_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "placeholder.html",
-        {
-            "title": _("Breaches"),
-            "intro": _("Every promise of the SLA that was not kept, with who owed it and when."),
-            "coming": _("The breach list is not built yet."),
-        },
+    breaches = selectors.breach_list(user=request.user)
+    filters = BreachFilter(request.GET, queryset=breaches)
+    filters.form.fields["sla"].queryset = selectors.sla_list(user=request.user)
+    page = Paginator(filters.qs if filters.is_valid() else breaches.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    manageable = {breach.pk for breach in page.object_list if permissions.can_manage_breach(request.user, breach)}
+    waivable = {breach.pk for breach in page.object_list if permissions.can_waive_breach(request.user, breach)}
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "manageable": manageable,
+        "waivable": waivable,
+    }
+    return render(request, "slas/breach_list.html", context)
+
+
+def breach_export(request: HttpRequest) -> StreamingHttpResponse:
+    filters = BreachFilter(request.GET, queryset=selectors.breach_list(user=request.user))
+    breaches = filters.qs if filters.is_valid() else selectors.breach_list(user=request.user).none()
+    response = StreamingHttpResponse(
+        selectors.breach_export_lines(breaches=breaches), content_type="text/csv; charset=utf-8"
     )
+    response["Content-Disposition"] = 'attachment; filename="selaras-breaches.csv"'
+    return response
+
+
+def _breach_or_404(request: HttpRequest, pk: int):
+    return get_object_or_404(selectors.breach_list(user=request.user), pk=pk)
+
+
+@require_POST
+def breach_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    breach = _breach_or_404(request, pk)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    else:
+        services.breach_acknowledge(breach=breach, by=request.user, note=form.cleaned_data["note"])
+        messages.success(request, _("Breach acknowledged."))
+    return _back(request)
+
+
+@require_POST
+def breach_waive(request: HttpRequest, pk: int) -> HttpResponse:
+    breach = _breach_or_404(request, pk)
+    form = WaiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why this breach is waived."))
+        return _back(request)
+    try:
+        services.breach_waive(breach=breach, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Breach waived: it stays on record but leaves the compliance figures."))
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = reverse("slas:breaches")
+    return redirect(target)

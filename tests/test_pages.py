@@ -80,7 +80,7 @@ def test_every_menu_page_opens_for_every_role(client, users, role):
 
 def test_placeholder_pages_say_honestly_they_are_not_built(client, users):
     client.force_login(users["sales_manager"])
-    assert b"Not built yet" in client.get("/slas/").content
+    assert b"Not built yet" in client.get("/kpis/").content
 
 
 def test_login_page_and_login(client, users):

@@ -26,3 +26,13 @@ def duration(value: timedelta | None) -> str:
     if minutes and not days:
         parts.append(_("%(n)d min") % {"n": minutes})
     return " ".join(parts) or _("0 min")
+
+
+@register.filter
+def percent(value: float | None, digits: int = 0) -> str:
+    """A fraction as a percentage in the active language's number format (0.875 → "88 %"); "—" for None."""
+    if value is None:
+        return "—"
+    from django.utils.formats import number_format
+
+    return f"{number_format(value * 100, decimal_pos=digits)} %"

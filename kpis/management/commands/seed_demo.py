@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads import demo as leads_demo
+from slas import demo as slas_demo
+from slas.services import sla_sweep
 from teams import demo as teams_demo
 
 
@@ -24,7 +26,13 @@ class Command(BaseCommand):
         now = timezone.now()
         start = now - timedelta(days=92)
         users = teams_demo.seed(on=timezone.localdate(start))
+        slas = slas_demo.seed(start=start)
         leads = leads_demo.seed(now=now, start=start, count=options["leads"], seed=options["seed"])
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {users} users and {leads} leads created."))
+        breaches = sla_sweep(now=now).total
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {users} users, {slas} SLAs, {leads} leads and {breaches} new breaches created."
+            )
+        )
         names = ", ".join(username for username, *_ in teams_demo.USERS)
         self.stdout.write(f"Log in as {names} with password {teams_demo.DEMO_PASSWORD}.")

@@ -1,0 +1,85 @@
+"""SLA and breach forms: one form per kind, so a manager sees only the fields that apply."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Source
+from slas.models import Sla
+
+KIND_FIELDS = {
+    Sla.Kind.RESPONSE: ["target_value", "target_unit", "warn_at_percent"],
+    Sla.Kind.CADENCE: ["min_touches", "window_days"],
+    Sla.Kind.VOLUME: ["from_team", "leads_per_rep", "period", "count_rejected"],
+}
+HELP = {
+    Sla.Kind.RESPONSE: _(
+        "The first follow-up (or a rejection with a reason) must come within this time of the lead being assigned."
+    ),
+    Sla.Kind.CADENCE: _("Reps follow each lead up at least this many times in the first days after they get it."),
+    Sla.Kind.VOLUME: _("Marketing delivers at least this many leads per active sales rep in each period."),
+}
+
+
+class SlaForm(forms.ModelForm):
+    sources = forms.MultipleChoiceField(
+        label=_("Only leads from these sources"),
+        choices=Source.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked for every source."),
+    )
+
+    class Meta:
+        model = Sla
+        fields = ["name", "team", "target_value", "target_unit", "warn_at_percent", "min_touches", "window_days",
+                  "from_team", "leads_per_rep", "period", "count_rejected", "sources"]  # fmt: skip
+
+    def __init__(self, *args, kind: str, teams, from_teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for name in list(self.fields):
+            if name not in ("name", "team", "sources", *KIND_FIELDS[kind]):
+                del self.fields[name]
+        self.fields["team"].queryset = teams
+        self.fields["team"].label = _("Sales team whose leads it governs")
+        if teams.count() == 1:
+            self.fields["team"].initial = teams.first()
+        if "from_team" in self.fields:
+            self.fields["from_team"].queryset = from_teams
+            self.fields["from_team"].required = True
+            if from_teams.count() == 1:
+                self.fields["from_team"].initial = from_teams.first()
+        for name in KIND_FIELDS[kind]:
+            if name != "count_rejected":
+                self.fields[name].required = name != "warn_at_percent"
+        if not self.instance.pk:
+            defaults = {
+                "min_touches": 5,
+                "window_days": 30,
+                "leads_per_rep": 50,
+                "period": "month",
+                "warn_at_percent": 75,
+            }
+            for name, value in defaults.items():
+                if name in self.fields:
+                    self.fields[name].initial = value
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("name", css_class="col-md-7"), Column("team", css_class="col-md-5")),
+            Row(*[Column(name) for name in KIND_FIELDS[kind] if name != "count_rejected"]),
+            *(["count_rejected"] if "count_rejected" in self.fields else []),
+            "sources",
+            Submit("save", _("Save SLA")),
+        )
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WaiveForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it waived?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

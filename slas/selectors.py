@@ -1,0 +1,160 @@
+"""Reads of the SLA engine: scoped lists, clock states as people see them, compliance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncWeek
+
+from salesmarketing.csv_export import csv_lines
+from slas.models import Breach, Clock, Sla
+from teams import permissions
+from teams.models import User
+
+# What a person sees: a running clock is pending, at risk, or (past its deadline, before
+# the sweep has recorded it) breached; finished clocks are met, breached or cancelled.
+PENDING, AT_RISK, MET, BREACHED, CANCELLED = "pending", "at_risk", "met", "breached", "cancelled"
+
+
+def sla_list(*, user: User) -> QuerySet[Sla]:
+    return Sla.objects.filter(permissions.sla_scope(user)).select_related("team", "from_team")
+
+
+def breach_list(*, user: User) -> QuerySet[Breach]:
+    return Breach.objects.filter(permissions.breach_scope(user)).select_related(
+        "sla", "lead", "team", "responsible_user", "responsible_team", "acknowledged_by", "waived_by"
+    )
+
+
+def clock_state(clock: Clock, *, now: datetime, touches: int | None = None) -> str:
+    """The state of a clock at `now`, as SPEC §3 names it."""
+    if clock.state == Clock.State.MET:
+        return MET
+    if clock.state == Clock.State.CANCELLED:
+        return CANCELLED
+    if clock.state == Clock.State.BREACHED or now >= clock.due_at:
+        return BREACHED
+    if clock.kind == Sla.Kind.CADENCE:
+        elapsed = (now - clock.started_at) / (clock.due_at - clock.started_at)
+        pace = int(clock.required * elapsed)  # straight-line pace, rounded down
+        return AT_RISK if (touches or 0) < pace else PENDING
+    return AT_RISK if now >= clock.warn_at else PENDING
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """A clock as a person sees it: its state now, touches counted, time left (negative: overdue)."""
+
+    clock: Clock
+    state: str
+    counted: int
+    remaining: timedelta
+
+
+def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
+    """The lead's clocks, newest assignment first, with their state at `now` (two queries)."""
+    from leads.models import Touch
+
+    clocks = list(
+        Clock.objects.filter(lead_id=lead_id).select_related("sla", "owner").order_by("-started_at", "sla__name")
+    )
+    times = list(Touch.objects.filter(lead_id=lead_id).values_list("occurred_at", flat=True))
+    views = []
+    for clock in clocks:
+        counted = sum(1 for at in times if clock.started_at <= at < clock.due_at)
+        state = clock_state(clock, now=now, touches=counted)
+        views.append(ClockView(clock=clock, state=state, counted=counted, remaining=clock.due_at - now))
+    return views
+
+
+def sla_counts(*, sla: Sla, now: datetime) -> dict[str, int]:
+    """Clocks of an SLA by what they came to: met, breached (not waived), waived, pending, cancelled."""
+    counts = dict(sla.clocks.values_list("state").annotate(n=Count("pk")).order_by())
+    waived = sla.breaches.filter(waived=True).count()
+    overdue = sla.clocks.filter(state=Clock.State.RUNNING, due_at__lte=now).count()
+    breached = counts.get(Clock.State.BREACHED, 0) + overdue
+    if sla.kind == Sla.Kind.VOLUME:
+        breached = sla.breaches.count()
+        met = sla.evaluations.count() - breached
+        return {"met": met, "breached": breached - waived, "waived": waived, "pending": 0, "cancelled": 0}
+    return {
+        "met": counts.get(Clock.State.MET, 0),
+        "breached": breached - waived,
+        "waived": waived,
+        "pending": counts.get(Clock.State.RUNNING, 0) - overdue,
+        "cancelled": counts.get(Clock.State.CANCELLED, 0),
+    }
+
+
+def compliance(met: int, breached: int) -> float | None:
+    """Share of judged promises kept (waived breaches left out); None when nothing was judged."""
+    judged = met + breached
+    return met / judged if judged else None
+
+
+def sla_weekly_compliance(*, sla: Sla, now: datetime, weeks: int = 12) -> list[dict]:
+    """Compliance per week (by deadline) for the last `weeks` weeks: two aggregate queries."""
+    since = now - timedelta(weeks=weeks)
+    met = dict(
+        sla.clocks.filter(state=Clock.State.MET, due_at__gte=since, due_at__lte=now)
+        .annotate(week=TruncWeek("due_at"))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    breached = dict(
+        sla.breaches.filter(waived=False, due_at__gte=since, due_at__lte=now)
+        .annotate(week=TruncWeek("due_at"))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    rows = []
+    for week in sorted(set(met) | set(breached)):
+        rate = compliance(met.get(week, 0), breached.get(week, 0))
+        rows.append({"week": week, "met": met.get(week, 0), "breached": breached.get(week, 0), "rate": rate})
+    return rows
+
+
+def leads_with_clock_state(*, state: str, now: datetime) -> Q:
+    """A filter on leads whose current clocks are in `state` (for the lead list)."""
+    running = Clock.objects.filter(lead_id=OuterRef("pk"), state=Clock.State.RUNNING)
+    if state == BREACHED:
+        return Q(Exists(Breach.objects.filter(lead_id=OuterRef("pk")))) | Q(Exists(running.filter(due_at__lte=now)))
+    if state == AT_RISK:
+        return Q(Exists(running.filter(due_at__gt=now, warn_at__lte=now, kind=Sla.Kind.RESPONSE)))
+    if state == PENDING:
+        return Q(Exists(running.filter(due_at__gt=now)))
+    if state == MET:
+        return Q(Exists(Clock.objects.filter(lead_id=OuterRef("pk"), state=Clock.State.MET)))
+    return Q()
+
+
+BREACH_EXPORT_COLUMNS = [
+    ("id", "id"),
+    ("sla", "sla__name"),
+    ("kind", "kind"),
+    ("team", "team__name"),
+    ("lead", "lead__name"),
+    ("responsible_user", "responsible_user__username"),
+    ("responsible_team", "responsible_team__name"),
+    ("period_start", "period_start"),
+    ("due_at", "due_at"),
+    ("detected_at", "detected_at"),
+    ("expected", "expected"),
+    ("actual", "actual"),
+    ("resolved_at", "resolved_at"),
+    ("acknowledged_by", "acknowledged_by__username"),
+    ("acknowledged_at", "acknowledged_at"),
+    ("note", "note"),
+    ("waived", "waived"),
+    ("waived_reason", "waived_reason"),
+]
+
+
+def breach_export_lines(*, breaches: QuerySet[Breach]) -> Iterator[str]:
+    """CSV lines of `breaches`, newest first, streamed; text cells are formula-safe."""
+    return csv_lines(rows=breaches.order_by("-due_at", "-id"), columns=BREACH_EXPORT_COLUMNS)
