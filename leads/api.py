@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from leads import selectors, services
 from leads.filters import LeadFilter
 from leads.models import Campaign, Lead, Rejection, Status, Touch
+from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Team, User
 
@@ -51,10 +53,20 @@ class CampaignViewSet(
         return Campaign.objects.select_related("team").order_by("-start_date", "name")
 
 
+class SlaStatusSerializer(serializers.Serializer):
+    sla = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.ChoiceField(choices=["pending", "at_risk", "met", "breached", "cancelled"])
+    due_at = serializers.DateTimeField()
+
+
 class LeadSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
+    sla_status = serializers.SerializerMethodField(
+        help_text=_("SLA clocks of the lead, newest first: sla, kind, state, due_at (detail responses only).")
+    )
     likely_duplicates = serializers.SerializerMethodField(
         help_text=_("Other leads of the team with the same e-mail (detail responses only; null in lists).")
     )
@@ -77,9 +89,20 @@ class LeadSerializer(serializers.ModelSerializer):
             "created_at",
             "assigned_at",
             "closed_at",
+            "sla_status",
             "likely_duplicates",
         ]
         read_only_fields = ["created_at", "assigned_at", "closed_at"]
+
+    @extend_schema_field(SlaStatusSerializer(many=True, allow_null=True))
+    def get_sla_status(self, lead: Lead) -> list[dict] | None:
+        if not self.context.get("detail"):
+            return None
+        views = sla_selectors.lead_clocks(lead_id=lead.pk, now=timezone.now())
+        return SlaStatusSerializer(
+            [{"sla": v.clock.sla_id, "kind": v.clock.kind, "state": v.state, "due_at": v.clock.due_at} for v in views],
+            many=True,
+        ).data
 
     def get_likely_duplicates(self, lead: Lead) -> list[int] | None:
         request = self.context.get("request")

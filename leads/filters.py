@@ -5,9 +5,11 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Campaign, Lead, Source, Status
+from slas.selectors import leads_with_clock_state
 from teams.models import Role, Team, User
 
 
@@ -19,6 +21,16 @@ class LeadFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("Unassigned"))
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label=_("Campaign"))
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.filter(kind=Team.Kind.SALES), label=_("Team"))
+    sla = django_filters.ChoiceFilter(
+        choices=[
+            ("at_risk", _("At risk")),
+            ("breached", _("Breached or overdue")),
+            ("pending", _("Running")),
+            ("met", _("Met")),
+        ],
+        method="by_sla_state",
+        label=_("SLA"),
+    )
     created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
     created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
     ordering = django_filters.OrderingFilter(
@@ -42,7 +54,18 @@ class LeadFilter(django_filters.FilterSet):
 
     class Meta:
         model = Lead
-        fields = ["q", "status", "source", "owner", "unassigned", "campaign", "team", "created_after", "created_before"]
+        fields = [
+            "q",
+            "status",
+            "source",
+            "owner",
+            "unassigned",
+            "campaign",
+            "team",
+            "sla",
+            "created_after",
+            "created_before",
+        ]
 
     def __init__(self, *args, user: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -62,9 +85,12 @@ class LeadFilter(django_filters.FilterSet):
     @property
     def form(self) -> forms.Form:
         form = super().form
-        for name in ("owner", "campaign", "team", "ordering"):
+        for name in ("owner", "campaign", "team", "ordering", "sla"):
             form.fields[name].widget.attrs["class"] = "form-select"
         return form
+
+    def by_sla_state(self, queryset, name: str, value: str):
+        return queryset.filter(leads_with_clock_state(state=value, now=timezone.now())) if value else queryset
 
     def search(self, queryset, name: str, value: str):
         value = value.strip()

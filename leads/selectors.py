@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
 from salesmarketing.csv_export import csv_lines
@@ -26,14 +27,25 @@ def lead_get(*, user: User, pk: int) -> Lead:
 
 
 def lead_queue(*, user: User) -> QuerySet[Lead]:
-    """The rep's open leads, unanswered first (no follow-up since they got it), then the
-    longest waiting. `answered`, `touch_count` and `last_touch_at` are annotated."""
-    answered = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))
+    """The rep's open leads, most urgent first: by the nearest deadline of their running SLA
+    clocks (overdue, then at risk, then the rest), then unanswered ones (no follow-up since
+    they got the lead), then the longest waiting. One query; annotated with `answered`,
+    `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`."""
+    from slas.models import Clock
+
+    touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead")
+    running = Clock.objects.filter(lead=OuterRef("pk"), owner=user, state=Clock.State.RUNNING).order_by("due_at")
     return (
         Lead.objects.filter(owner=user, status__in=OPEN)
         .select_related("team", "campaign")
-        .annotate(answered=Exists(answered), touch_count=Count("touches"), last_touch_at=Max("touches__occurred_at"))
-        .order_by("answered", "assigned_at", "pk")
+        .annotate(
+            answered=Exists(Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))),
+            touch_count=Coalesce(Subquery(touches.annotate(n=Count("pk")).values("n")), 0),
+            last_touch_at=Subquery(touches.annotate(last=Max("occurred_at")).values("last")),
+            sla_due_at=Subquery(running.values("due_at")[:1]),
+            sla_warn_at=Subquery(running.values("warn_at")[:1]),
+        )
+        .order_by(F("sla_due_at").asc(nulls_last=True), "answered", "assigned_at", "pk")
     )
 
 

@@ -32,6 +32,7 @@ from leads.forms import (
     TouchForm,
 )
 from leads.models import ImportBatch, Lead, Touch
+from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Role, Team
 from teams.selectors import team_reps
@@ -142,6 +143,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     can_assign = permissions.can_assign_lead(user, lead, owner=None) and permissions.role_of(user) != Role.SALES_REP
     return {
         "lead": lead,
+        "clocks": sla_selectors.lead_clocks(lead_id=lead.pk, now=timezone.now()),
         "timeline": selectors.lead_timeline(lead=lead),
         "duplicates": selectors.lead_duplicates(lead=lead).filter(permissions.lead_scope(user))[:5],
         "can_work": can_work and not lead.is_closed,

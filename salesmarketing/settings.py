@@ -263,6 +263,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "TeamKindEnum": "teams.models.Team.Kind",
+        "SlaKindEnum": "slas.models.Sla.Kind",
+        "TouchKindEnum": "leads.models.Touch.Kind",
+        "SourceEnum": "leads.models.Source",
+    },
     # Swagger UI from the drf-spectacular-sidecar package: nothing from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -10,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from leads import api as leads_api
 from salesmarketing import views
+from slas import api as slas_api
 from teams import api as teams_api
 from teams import views as teams_views
 
@@ -26,6 +27,8 @@ router.register("teams", teams_api.TeamViewSet, basename="team")
 router.register("users", teams_api.UserViewSet, basename="user")
 router.register("campaigns", leads_api.CampaignViewSet, basename="campaign")
 router.register("leads", leads_api.LeadViewSet, basename="lead")
+router.register("slas", slas_api.SlaViewSet, basename="sla")
+router.register("breaches", slas_api.BreachViewSet, basename="breach")
 
 api_urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -74,7 +74,7 @@ def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Cl
         required = 1
     else:
         due = started + timedelta(days=sla.window_days)
-        warn = started  # cadence risk is a pace, judged against elapsed time (selectors)
+        warn = due  # cadence risk is a pace of touches, judged by slas.selectors.clock_state
         required = sla.min_touches
     return Clock(
         sla=sla,

@@ -36,3 +36,11 @@ def percent(value: float | None, digits: int = 0) -> str:
     from django.utils.formats import number_format
 
     return f"{number_format(value * 100, decimal_pos=digits)} %"
+
+
+@register.filter
+def since(start, end) -> timedelta | None:
+    """`end - start` as a duration (for "due in …" and "overdue by …")."""
+    if start is None or end is None:
+        return None
+    return end - start

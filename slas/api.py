@@ -1,0 +1,159 @@
+"""REST API for SLAs and breaches (SPEC §7)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from leads.models import Source
+from slas import selectors, services
+from slas.filters import BreachFilter
+from slas.models import Breach, Sla
+from teams import permissions
+from teams.models import Team
+
+
+class SlaSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES))
+    from_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(kind=Team.Kind.MARKETING), required=False, allow_null=True
+    )
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=Source.choices), required=False)
+    target_unit = serializers.ChoiceField(choices=Sla.Unit.choices, required=False, allow_blank=True)
+    period = serializers.ChoiceField(choices=Sla.Period.choices, required=False, allow_blank=True)
+
+    class Meta:
+        model = Sla
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "team",
+            "target_value",
+            "target_unit",
+            "warn_at_percent",
+            "min_touches",
+            "window_days",
+            "from_team",
+            "leads_per_rep",
+            "period",
+            "count_rejected",
+            "sources",
+            "is_active",
+            "active_from",
+            "version",
+        ]
+        read_only_fields = ["active_from", "version"]
+
+    def create(self, validated_data: dict) -> Sla:
+        validated_data.pop("is_active", None)
+        user = self.context["request"].user
+        team, kind = validated_data.pop("team"), validated_data.pop("kind")
+        return services.sla_create(by=user, team=team, kind=kind, **validated_data)
+
+    def update(self, instance: Sla, validated_data: dict) -> Sla:
+        user = self.context["request"].user
+        active = validated_data.pop("is_active", None)
+        if validated_data:
+            instance = services.sla_update(sla=instance, by=user, **validated_data)
+        if active is not None:
+            instance = services.sla_set_active(sla=instance, by=user, active=active)
+        return instance
+
+
+class SlaViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """SLAs the user may see; sales managers write their team's, marketing managers the
+    volume SLAs their team owes, admins all (SPEC §1)."""
+
+    serializer_class = SlaSerializer
+    filterset_fields = ["team", "kind", "is_active", "from_team"]
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.sla_list(user=self.request.user).order_by("team__name", "kind", "name")
+
+
+class BreachSerializer(serializers.ModelSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    acknowledged = serializers.BooleanField(required=False, write_only=True, help_text=_("true to acknowledge."))
+    waived = serializers.BooleanField(required=False)
+    waived_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    class Meta:
+        model = Breach
+        fields = [
+            "id",
+            "sla",
+            "kind",
+            "lead",
+            "team",
+            "responsible_user",
+            "responsible_team",
+            "period_start",
+            "period_end",
+            "due_at",
+            "detected_at",
+            "expected",
+            "actual",
+            "resolved_at",
+            "acknowledged",
+            "acknowledged_by",
+            "acknowledged_at",
+            "note",
+            "waived",
+            "waived_reason",
+        ]
+        read_only_fields = [
+            "sla",
+            "kind",
+            "lead",
+            "team",
+            "responsible_user",
+            "responsible_team",
+            "period_start",
+            "period_end",
+            "due_at",
+            "detected_at",
+            "expected",
+            "actual",
+            "resolved_at",
+            "acknowledged_by",
+            "acknowledged_at",
+        ]
+
+    def update(self, instance: Breach, validated_data: dict) -> Breach:
+        """Acknowledge (with a note) and/or waive (with a reason); a waiver cannot be undone."""
+        user = self.context["request"].user
+        if validated_data.get("waived") is False and instance.waived:
+            raise serializers.ValidationError({"waived": [_("A waiver cannot be withdrawn.")]})
+        if validated_data.get("acknowledged") or "note" in validated_data:
+            instance = services.breach_acknowledge(breach=instance, by=user, note=validated_data.get("note", ""))
+        if validated_data.get("waived"):
+            instance = services.breach_waive(breach=instance, by=user, reason=validated_data.get("waived_reason", ""))
+        return instance
+
+
+class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Breaches the user may see (SPEC §1); managers PATCH to acknowledge or waive."""
+
+    serializer_class = BreachSerializer
+    filterset_class = BreachFilter
+    ordering_fields = ["due_at", "detected_at", "id"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.breach_list(user=self.request.user).order_by("-due_at", "-id")
+
+    def perform_update(self, serializer) -> None:
+        if not permissions.can_manage_breach(self.request.user, serializer.instance):
+            raise PermissionDenied
+        serializer.save()
