@@ -82,6 +82,10 @@ class SlaViewSet(
         return selectors.sla_list(user=self.request.user).order_by("team__name", "kind", "name")
 
 
+BREACH_WRITABLE = {"acknowledged", "note", "waived", "waived_reason"}
+BREACH_FIELDS = ["id", "sla", "kind", "lead", "team", "responsible_user", "responsible_team", "period_start", "period_end", "due_at", "detected_at", "expected", "actual", "resolved_at", "acknowledged", "acknowledged_by", "acknowledged_at", "note", "waived", "waived_reason"]
+
+
 class BreachSerializer(serializers.ModelSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     acknowledged = serializers.BooleanField(required=False, write_only=True, help_text=_("true to acknowledge."))
@@ -90,45 +94,8 @@ class BreachSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Breach
-        fields = [
-            "id",
-            "sla",
-            "kind",
-            "lead",
-            "team",
-            "responsible_user",
-            "responsible_team",
-            "period_start",
-            "period_end",
-            "due_at",
-            "detected_at",
-            "expected",
-            "actual",
-            "resolved_at",
-            "acknowledged",
-            "acknowledged_by",
-            "acknowledged_at",
-            "note",
-            "waived",
-            "waived_reason",
-        ]
-        read_only_fields = [
-            "sla",
-            "kind",
-            "lead",
-            "team",
-            "responsible_user",
-            "responsible_team",
-            "period_start",
-            "period_end",
-            "due_at",
-            "detected_at",
-            "expected",
-            "actual",
-            "resolved_at",
-            "acknowledged_by",
-            "acknowledged_at",
-        ]
+        fields = BREACH_FIELDS
+        read_only_fields = [name for name in BREACH_FIELDS if name not in BREACH_WRITABLE]
 
     def update(self, instance: Breach, validated_data: dict) -> Breach:
         """Acknowledge (with a note) and/or waive (with a reason); a waiver cannot be undone."""

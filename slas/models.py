@@ -62,7 +62,7 @@ class Sla(models.Model):
     )
     target_unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, blank=True)
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time)"), default=75, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("warn at (percent of the time)"), default=75, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
     # cadence
     min_touches = models.PositiveSmallIntegerField(
