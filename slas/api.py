@@ -83,7 +83,28 @@ class SlaViewSet(
 
 
 BREACH_WRITABLE = {"acknowledged", "note", "waived", "waived_reason"}
-BREACH_FIELDS = ["id", "sla", "kind", "lead", "team", "responsible_user", "responsible_team", "period_start", "period_end", "due_at", "detected_at", "expected", "actual", "resolved_at", "acknowledged", "acknowledged_by", "acknowledged_at", "note", "waived", "waived_reason"]
+BREACH_FIELDS = [
+    "id",
+    "sla",
+    "kind",
+    "lead",
+    "team",
+    "responsible_user",
+    "responsible_team",
+    "period_start",
+    "period_end",
+    "due_at",
+    "detected_at",
+    "expected",
+    "actual",
+    "resolved_at",
+    "acknowledged",
+    "acknowledged_by",
+    "acknowledged_at",
+    "note",
+    "waived",
+    "waived_reason",
+]
 
 
 class BreachSerializer(serializers.ModelSerializer):
