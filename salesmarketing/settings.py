@@ -231,7 +231,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat keeps its schedule in memory: every job is idempotent and finds its work in
+# the database, so nothing is lost on a restart, and there is no shelve file that a
+# killed beat could leave corrupt (which would stop it from starting again).
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 # The periodic jobs of SPEC §8; each app adds its own entries as it gains jobs.
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": 300.0},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -158,3 +159,30 @@ BREACH_EXPORT_COLUMNS = [
 def breach_export_lines(*, breaches: QuerySet[Breach]) -> Iterator[str]:
     """CSV lines of `breaches`, newest first, streamed; text cells are formula-safe."""
     return csv_lines(rows=breaches.order_by("-due_at", "-id"), columns=BREACH_EXPORT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class VolumeProgress:
+    """A volume SLA's current period so far."""
+
+    period_start: date
+    period_end: date  # inclusive
+    delivered: int
+    expected: int
+    pace: int  # what the straight line says should have been delivered by now
+    state: str  # pending or at_risk
+
+
+def volume_progress(*, sla: Sla, now: datetime) -> VolumeProgress:
+    """Delivered so far in the current period against the straight-line pace (two queries)."""
+    from slas.services.sweep import period_bounds, volume_delivered, volume_expected
+
+    zone = ZoneInfo(sla.team.timezone)
+    local = now.astimezone(zone)
+    start, end = period_bounds(local.date(), sla.period)
+    begins, ends = (datetime.combine(day, time(0), zone) for day in (start, end))
+    delivered = volume_delivered(sla=sla, start=begins, end=now)
+    expected = volume_expected(sla=sla, last_day=local.date())
+    pace = int(expected * ((now - begins) / (ends - begins)))
+    state = AT_RISK if delivered < pace else PENDING
+    return VolumeProgress(start, end - timedelta(days=1), delivered, expected, pace, state)

@@ -110,17 +110,32 @@ def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts = selectors.sla_counts(sla=sla, now=now)
     weekly = selectors.sla_weekly_compliance(sla=sla, now=now)
     breaches = selectors.breach_list(user=request.user).filter(sla=sla)[:20]
-    context = {
-        "sla": sla,
-        "counts": counts,
-        "rate": selectors.compliance(counts["met"], counts["breached"]),
-        "chart": {
+    if sla.kind == Sla.Kind.VOLUME:
+        periods = list(sla.evaluations.order_by("period_start"))[-12:]
+        chart = {
+            "labels": [period.period_start.isoformat() for period in periods],
+            "rates": [
+                round(100 * period.delivered / period.expected, 1) if period.expected else None for period in periods
+            ],
+            "met": [min(period.delivered, period.expected) for period in periods],
+            "breached": [max(period.expected - period.delivered, 0) for period in periods],
+            "names": [_("Delivered, percent of target"), _("Delivered"), _("Short of target"), _("Leads")],
+        }
+    else:
+        chart = {
             "labels": [row["week"].date().isoformat() for row in weekly],
             "rates": [round(row["rate"] * 100, 1) if row["rate"] is not None else None for row in weekly],
             "met": [row["met"] for row in weekly],
             "breached": [row["breached"] for row in weekly],
-        },
+            "names": [_("Compliance, percent"), _("Met"), _("Breached"), _("Deadlines")],
+        }
+    context = {
+        "sla": sla,
+        "counts": counts,
+        "rate": selectors.compliance(counts["met"], counts["breached"]),
+        "chart": chart,
         "weekly": weekly,
+        "progress": selectors.volume_progress(sla=sla, now=now) if sla.kind == Sla.Kind.VOLUME else None,
         "breaches": breaches,
         "can_edit": permissions.can_edit_sla(request.user, sla),
         "history": sla.history.select_related("history_user").order_by("-history_date")[:10],

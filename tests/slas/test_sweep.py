@@ -256,3 +256,14 @@ def test_the_celery_task_calls_the_sweep(users, sales_team, response_sla, time_m
     time_machine.move_to(jkt(2026, 8, 6, 9), tick=False)
     assert evaluate_slas()["response"] == 1
     assert evaluate_slas()["response"] == 0
+
+
+def test_volume_progress_is_at_risk_below_the_straight_line(users, sales_team, volume_sla):
+    from slas.selectors import volume_progress
+
+    for day in range(1, 11):
+        LeadFactory(team=sales_team, created_at=jkt(2026, 8, day, 10))
+    progress = volume_progress(sla=volume_sla, now=jkt(2026, 8, 16, 12))
+    # Two reps: 100 expected in August; 15.5 of 31 days gone → 50 on the line; 10 delivered.
+    assert (progress.delivered, progress.expected, progress.pace, progress.state) == (10, 100, 50, "at_risk")
+    assert (progress.period_start, progress.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
