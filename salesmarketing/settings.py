@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -238,6 +239,7 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 # The periodic jobs of SPEC §8; each app adds its own entries as it gains jobs.
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": 300.0},
+    "compute-scorecards": {"task": "kpis.compute_scorecards", "schedule": crontab(hour=1, minute=15)},
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -271,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "SlaKindEnum": "slas.models.Sla.Kind",
         "TouchKindEnum": "leads.models.Touch.Kind",
         "SourceEnum": "leads.models.Source",
+        "SlaPeriodEnum": "slas.models.Sla.Period",
+        "TargetPeriodEnum": "kpis.models.Target.Period",
     },
     # Swagger UI from the drf-spectacular-sidecar package: nothing from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

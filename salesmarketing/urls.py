@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
+from kpis import api as kpis_api
 from leads import api as leads_api
 from salesmarketing import views
 from slas import api as slas_api
@@ -29,6 +30,10 @@ router.register("campaigns", leads_api.CampaignViewSet, basename="campaign")
 router.register("leads", leads_api.LeadViewSet, basename="lead")
 router.register("slas", slas_api.SlaViewSet, basename="sla")
 router.register("breaches", slas_api.BreachViewSet, basename="breach")
+router.register("kpis", kpis_api.KpiViewSet, basename="kpi")
+router.register("kpi-targets", kpis_api.TargetViewSet, basename="kpi-target")
+router.register("kpi-measurements", kpis_api.MeasurementViewSet, basename="kpi-measurement")
+router.register("scorecards", kpis_api.ScorecardViewSet, basename="scorecard")
 
 api_urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -175,7 +175,8 @@ class VolumeProgress:
 
 def volume_progress(*, sla: Sla, now: datetime) -> VolumeProgress:
     """Delivered so far in the current period against the straight-line pace (two queries)."""
-    from slas.services.sweep import period_bounds, volume_delivered, volume_expected
+    from slas.services.sweep import volume_delivered, volume_expected
+    from teams.calendar import period_bounds
 
     zone = ZoneInfo(sla.team.timezone)
     local = now.astimezone(zone)

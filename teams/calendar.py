@@ -176,6 +176,16 @@ class BusinessCalendar:
         return total
 
 
+def period_bounds(day: date, period: str) -> tuple[date, date]:
+    """[first day, first day of the next) of the calendar month, quarter or year holding `day`."""
+    if period == "year":
+        return date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    months = 1 if period == "month" else 3
+    first_month = day.month if months == 1 else 3 * ((day.month - 1) // 3) + 1
+    year, month = divmod(first_month - 1 + months, 12)
+    return date(day.year, first_month, 1), date(day.year + year, month + 1, 1)
+
+
 BUSINESS_UNITS = {"business_minutes", "business_hours", "business_days"}
 CALENDAR_UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1)}
 

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
+from teams.calendar import period_bounds
 from teams.models import Role
 from teams.selectors import team_active_members
 
@@ -231,15 +232,6 @@ def _sweep_volume(*, now: datetime, result: SweepResult) -> None:
             if start not in done:
                 result.volume += _judge_period(sla, start, end, now)
                 result.periods.append((sla.pk, start))
-
-
-def period_bounds(day: date, period: str) -> tuple[date, date]:
-    """The [first day, first day of the next) of the month or quarter holding `day`."""
-    first_month = day.month if period == Sla.Period.MONTH else 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    months = 1 if period == Sla.Period.MONTH else 3
-    year, month = divmod(start.month - 1 + months, 12)
-    return start, date(start.year + year, month + 1, 1)
 
 
 def periods_ended(*, sla: Sla, now: datetime) -> list[tuple[date, date]]:

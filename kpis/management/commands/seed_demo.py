@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from kpis import demo as kpis_demo
+from kpis.scorecards import scorecards_compute
 from leads import demo as leads_demo
 from slas import demo as slas_demo
 from slas.services import sla_sweep
@@ -29,9 +31,12 @@ class Command(BaseCommand):
         slas = slas_demo.seed(start=start)
         leads = leads_demo.seed(now=now, start=start, count=options["leads"], seed=options["seed"])
         breaches = sla_sweep(now=now).total
+        kpis = kpis_demo.seed(now=now, start=start)
+        scorecards_compute(now=now)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {users} users, {slas} SLAs, {leads} leads and {breaches} new breaches created."
+                f"Demo data ready: {users} users, {slas} SLAs, {leads} leads, {breaches} new breaches"
+                f" and {kpis} KPIs created; scorecards computed."
             )
         )
         names = ", ".join(username for username, *_ in teams_demo.USERS)

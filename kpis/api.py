@@ -1,0 +1,128 @@
+"""REST API for KPIs, targets (with progress), manual measurements and scorecards (SPEC §7)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kpis import selectors, services
+from kpis.metrics import UNITS
+from kpis.models import Kpi, Measurement, Scorecard, Target
+from teams import permissions
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = ["id", "name", "metric", "unit", "aggregation", "team"]
+
+    def to_representation(self, kpi: Kpi) -> dict:
+        data = super().to_representation(kpi)
+        data["unit"] = kpi.unit or UNITS.get(
+            kpi.metric, "ratio" if "rate" in kpi.metric or "compliance" in kpi.metric else ""
+        )
+        return data
+
+    def create(self, validated_data: dict) -> Kpi:
+        return services.kpi_create(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Kpi, validated_data: dict) -> Kpi:
+        return services.kpi_update(kpi=instance, by=self.context["request"].user, **validated_data)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    period_end = serializers.DateField(required=False)
+    period = serializers.ChoiceField(choices=Target.Period.choices, required=False)
+
+    class Meta:
+        model = Target
+        fields = ["id", "kpi", "team", "user", "period", "period_start", "period_end", "target"]
+
+    def validate_kpi(self, kpi: Kpi) -> Kpi:
+        if not selectors.kpi_list(user=self.context["request"].user).filter(pk=kpi.pk).exists():
+            raise serializers.ValidationError(_("Unknown KPI."))
+        return kpi
+
+    def create(self, validated_data: dict) -> Target:
+        return services.target_create(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Target, validated_data: dict) -> Target:
+        for name in ("kpi", "team", "user"):
+            if name in validated_data and validated_data.pop(name) != getattr(instance, name):
+                raise serializers.ValidationError({name: [_("Create a new target instead.")]})
+        return services.target_update(target=instance, by=self.context["request"].user, **validated_data)
+
+
+class ProgressSerializer(serializers.Serializer):
+    actual = serializers.DecimalField(max_digits=24, decimal_places=6, allow_null=True, coerce_to_string=True)
+    target = serializers.DecimalField(max_digits=24, decimal_places=4)
+    attainment = serializers.FloatField(allow_null=True)
+    expected = serializers.DecimalField(max_digits=24, decimal_places=4)
+    status = serializers.ChoiceField(choices=["on_track", "at_risk", "off_track", "achieved"])
+    elapsed = serializers.FloatField()
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ["id", "kpi", "team", "user", "date", "value"]
+
+    def create(self, validated_data: dict) -> Measurement:
+        day = validated_data.pop("date")
+        return services.measurement_create(by=self.context["request"].user, day=day, **validated_data)
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Scorecard
+        fields = ["id", "team", "period", "period_start", "period_end", "computed_at", "metrics"]
+
+
+class _Writable(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                mixins.UpdateModelMixin, viewsets.GenericViewSet):  # fmt: skip
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class KpiViewSet(_Writable):
+    serializer_class = KpiSerializer
+    filterset_fields = ["metric", "team"]
+    search_fields = ["name"]
+
+    def get_queryset(self):
+        return selectors.kpi_list(user=self.request.user).order_by("name")
+
+
+class TargetViewSet(_Writable):
+    serializer_class = TargetSerializer
+    filterset_fields = ["kpi", "team", "user", "period", "period_start"]
+
+    def get_queryset(self):
+        return selectors.target_list(user=self.request.user).order_by("-period_start", "kpi__name", "id")
+
+    @extend_schema(responses=ProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        progress = selectors.target_progress(target=self.get_object(), now=timezone.now())
+        return Response(ProgressSerializer(progress).data)
+
+
+class MeasurementViewSet(_Writable):
+    serializer_class = MeasurementSerializer
+    filterset_fields = ["kpi", "team", "user", "date"]
+
+    def get_queryset(self):
+        return selectors.measurement_list(user=self.request.user).order_by("-date", "-id")
+
+
+class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ScorecardSerializer
+    filterset_fields = ["team", "period", "period_start"]
+
+    def get_queryset(self):
+        return Scorecard.objects.filter(permissions.scorecard_scope(self.request.user)).order_by(
+            "-period_start", "team__name"
+        )

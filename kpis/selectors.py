@@ -1,0 +1,107 @@
+"""Reads of the KPI app: scoped KPIs and targets, and progress against a target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kpis.metrics import ADDITIVE, LOWER_IS_BETTER, Scope, measure, scope_range
+from kpis.models import Kpi, Measurement, Metric, Target
+from teams import permissions
+from teams.models import Role, User
+
+ON_TRACK, AT_RISK, OFF_TRACK, ACHIEVED = "on_track", "at_risk", "off_track", "achieved"
+AT_RISK_MARGIN = 0.9  # within 90 % of the expected pace is "at risk", below it "off track"
+
+
+def kpi_list(*, user: User) -> QuerySet[Kpi]:
+    """KPIs a user may see: company KPIs and their team's; admins and marketing all."""
+    role = permissions.role_of(user)
+    kpis = Kpi.objects.select_related("team")
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return kpis
+    return kpis.filter(Q(team__isnull=True) | Q(team_id=user.team_id)) if role else kpis.none()
+
+
+def target_list(*, user: User) -> QuerySet[Target]:
+    """Targets a user may see: the company's, their team's and its people's; a rep their own."""
+    role = permissions.role_of(user)
+    targets = Target.objects.select_related("kpi", "team", "user")
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return targets
+    if role == Role.SALES_MANAGER:
+        return targets.filter(
+            Q(team__isnull=True, user__isnull=True) | Q(team_id=user.team_id) | Q(user__team_id=user.team_id)
+        )
+    if role == Role.SALES_REP:
+        return targets.filter(Q(team__isnull=True, user__isnull=True) | Q(team_id=user.team_id) | Q(user=user))
+    return targets.none()
+
+
+def measurement_list(*, user: User) -> QuerySet[Measurement]:
+    kpis = kpi_list(user=user)
+    return Measurement.objects.filter(kpi__in=kpis).select_related("kpi", "team", "user")
+
+
+@dataclass(frozen=True)
+class Progress:
+    actual: Any
+    target: Decimal
+    attainment: float | None
+    expected: Decimal
+    status: str
+    elapsed: float  # share of the period gone by
+
+
+def target_progress(*, target: Target, now: datetime) -> Progress:
+    """Actual against target for the elapsed part of the period (SPEC §5).
+
+    Amounts that accumulate (leads, revenue, manual sums) are expected to grow in a
+    straight line over the period; rates, medians and averages are expected to sit at
+    the target all along. For medians and the rejection rate lower is better."""
+    scope = Scope(team=target.team, user=target.user)
+    start, end = scope_range(scope, target.period_start, target.period_end)
+    elapsed = min(max((now - start) / (end - start), 0.0), 1.0)
+    last_day = min(target.period_end, now.astimezone(scope.zone).date())
+    actual = measure(target.kpi, scope, target.period_start, last_day) if now >= start else None
+    additive = target.kpi.metric in ADDITIVE or (
+        target.kpi.metric == Metric.MANUAL and target.kpi.aggregation == target.kpi.Aggregation.SUM
+    )
+    expected = target.target * Decimal(str(round(elapsed, 6))) if additive else target.target
+    lower = target.kpi.metric in LOWER_IS_BETTER
+    return Progress(
+        actual=actual,
+        target=target.target,
+        attainment=_attainment(actual, target.target, lower),
+        expected=expected,
+        status=_status(actual, target.target, expected, lower=lower, additive=additive, ended=elapsed >= 1),
+        elapsed=elapsed,
+    )
+
+
+def _attainment(actual: Any, goal: Decimal, lower: bool) -> float | None:
+    if actual is None:
+        return None
+    actual, goal = float(actual), float(goal)
+    if lower:
+        return goal / actual if actual else (1.0 if goal >= 0 else None)
+    return actual / goal if goal else None
+
+
+def _status(actual: Any, goal: Decimal, expected: Decimal, *, lower: bool, additive: bool, ended: bool) -> str:
+    if actual is None:
+        return OFF_TRACK if ended else ON_TRACK
+    actual, goal, expected = float(actual), float(goal), float(expected)
+    if lower:
+        if actual <= goal:
+            return ACHIEVED if ended else ON_TRACK
+        return AT_RISK if actual * AT_RISK_MARGIN <= goal else OFF_TRACK
+    if actual >= goal and (additive or ended):
+        return ACHIEVED
+    if actual >= expected:
+        return ON_TRACK
+    return AT_RISK if actual >= expected * AT_RISK_MARGIN else OFF_TRACK
