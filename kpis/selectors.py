@@ -7,39 +7,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kpis.metrics import ADDITIVE, LOWER_IS_BETTER, Scope, measure, scope_range
 from kpis.models import Kpi, Measurement, Metric, Target
 from teams import permissions
-from teams.models import Role, User
+from teams.models import User
 
 ON_TRACK, AT_RISK, OFF_TRACK, ACHIEVED = "on_track", "at_risk", "off_track", "achieved"
 AT_RISK_MARGIN = 0.9  # within 90 % of the expected pace is "at risk", below it "off track"
 
 
 def kpi_list(*, user: User) -> QuerySet[Kpi]:
-    """KPIs a user may see: company KPIs and their team's; admins and marketing all."""
-    role = permissions.role_of(user)
-    kpis = Kpi.objects.select_related("team")
-    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
-        return kpis
-    return kpis.filter(Q(team__isnull=True) | Q(team_id=user.team_id)) if role else kpis.none()
+    return Kpi.objects.filter(permissions.kpi_scope(user)).select_related("team")
 
 
 def target_list(*, user: User) -> QuerySet[Target]:
-    """Targets a user may see: the company's, their team's and its people's; a rep their own."""
-    role = permissions.role_of(user)
-    targets = Target.objects.select_related("kpi", "team", "user")
-    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
-        return targets
-    if role == Role.SALES_MANAGER:
-        return targets.filter(
-            Q(team__isnull=True, user__isnull=True) | Q(team_id=user.team_id) | Q(user__team_id=user.team_id)
-        )
-    if role == Role.SALES_REP:
-        return targets.filter(Q(team__isnull=True, user__isnull=True) | Q(team_id=user.team_id) | Q(user=user))
-    return targets.none()
+    return Target.objects.filter(permissions.target_scope(user)).select_related("kpi", "team", "user")
 
 
 def measurement_list(*, user: User) -> QuerySet[Measurement]:

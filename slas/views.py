@@ -17,7 +17,7 @@ from slas.filters import BreachFilter
 from slas.forms import HELP, AcknowledgeForm, SlaForm, WaiveForm
 from slas.models import Sla
 from teams import permissions
-from teams.models import Role, Team
+from teams.models import Team
 
 PAGE_SIZE = 50
 
@@ -35,18 +35,11 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 def _team_choices(user, kind: str):
     """Sales teams whose SLAs of `kind` the user may define, and the marketing teams it may name."""
-    sales = Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
-    marketing = Team.objects.filter(kind=Team.Kind.MARKETING).order_by("name")
-    role = permissions.role_of(user)
-    if role == Role.SALES_MANAGER:
-        return sales.filter(pk=user.team_id), marketing
-    if role == Role.MARKETING_MANAGER:
-        if kind != Sla.Kind.VOLUME:
-            raise PermissionDenied
-        return sales, marketing.filter(pk=user.team_id)
-    if role == Role.ADMIN:
-        return sales, marketing
-    raise PermissionDenied
+    scopes = permissions.sla_team_scopes(user, kind)
+    if scopes is None:
+        raise PermissionDenied
+    sales, marketing = scopes
+    return Team.objects.filter(sales).order_by("name"), Team.objects.filter(marketing).order_by("name")
 
 
 def sla_create(request: HttpRequest, kind: str) -> HttpResponse:

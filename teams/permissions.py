@@ -217,6 +217,22 @@ def can_manage_breach(user: Any, breach: Any) -> bool:
     return False
 
 
+def sla_team_scopes(user: Any, kind: str) -> tuple[Q, Q] | None:
+    """(sales teams, marketing teams) a user may name in an SLA of `kind`; None: may not define one.
+
+    A sales manager defines SLAs for their own team (naming any marketing team as the
+    debtor of a volume SLA); a marketing manager only volume SLAs their own team owes."""
+    role = role_of(user)
+    sales, marketing = Q(kind="sales"), Q(kind="marketing")
+    if role == Role.ADMIN:
+        return sales, marketing
+    if role == Role.SALES_MANAGER and user.team_id:
+        return sales & Q(pk=user.team_id), marketing
+    if role == Role.MARKETING_MANAGER and user.team_id and kind == "volume":
+        return sales, marketing & Q(pk=user.team_id)
+    return None
+
+
 def can_waive_breach(user: Any, breach: Any) -> bool:
     """Waive a breach (it leaves compliance figures): admins and the governed sales team's
     manager, who owns the agreement; never the side that owed it alone."""
@@ -232,6 +248,28 @@ def scorecard_scope(user: Any) -> Q:
         return EVERYTHING
     if role in {Role.SALES_MANAGER, Role.SALES_REP} and user.team_id:
         return Q(team_id=user.team_id)
+    return NOTHING
+
+
+def kpi_scope(user: Any) -> Q:
+    """KPIs a user may see: admins and marketing all; others the company's and their team's."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    return Q(team__isnull=True) | Q(team_id=user.team_id) if role else NOTHING
+
+
+def target_scope(user: Any) -> Q:
+    """Targets a user may see: admins and marketing all; a sales manager the company's, the
+    team's and its people's; a rep the company's, the team's and their own."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    company = Q(team__isnull=True, user__isnull=True)
+    if role == Role.SALES_MANAGER:
+        return company | Q(team_id=user.team_id) | Q(user__team_id=user.team_id)
+    if role == Role.SALES_REP:
+        return company | Q(team_id=user.team_id) | Q(user_id=user.pk)
     return NOTHING
 
 

@@ -193,3 +193,49 @@ def test_lead_team_scope_agrees_with_can_create_leads(users, sales_team, other_s
         assert allowed == {
             t for t in Team.objects.all() if permissions.can_create_leads(users[role], t) and t.kind == "sales"
         }
+
+
+@pytest.mark.parametrize(
+    "role,kind,sales,marketing",
+    [
+        ("admin", "response", {"Sales Jakarta", "Sales Jayapura"}, {"Marketing"}),
+        ("sales_manager", "volume", {"Sales Jakarta"}, {"Marketing"}),
+        ("marketing_manager", "volume", {"Sales Jakarta", "Sales Jayapura"}, {"Marketing"}),
+        ("marketing_manager", "response", None, None),
+        ("sales_rep", "response", None, None),
+        ("marketer", "volume", None, None),
+    ],
+)
+def test_which_teams_an_sla_may_name(users, role, kind, sales, marketing):
+    scopes = permissions.sla_team_scopes(users[role], kind)
+    if sales is None:
+        assert scopes is None
+        return
+    assert set(Team.objects.filter(scopes[0]).values_list("name", flat=True)) == sales
+    assert set(Team.objects.filter(scopes[1]).values_list("name", flat=True)) == marketing
+
+
+def test_target_visibility(users, sales_team, other_sales_team):
+    from datetime import date
+
+    from kpis.models import Kpi, Target
+
+    kpi = Kpi.objects.create(name="Revenue", metric="revenue_won")
+    rows = {
+        "company": Target(kpi=kpi),
+        "team": Target(kpi=kpi, team=sales_team),
+        "mine": Target(kpi=kpi, user=users["sales_rep"]),
+        "teammate": Target(kpi=kpi, user=users["other_rep"]),
+        "other_team": Target(kpi=kpi, team=other_sales_team),
+    }
+    for target in rows.values():
+        target.period_start, target.period_end, target.target = date(2026, 7, 1), date(2026, 9, 30), 1
+        target.save()
+
+    def seen(role):
+        found = set(Target.objects.filter(permissions.target_scope(users[role])).values_list("pk", flat=True))
+        return {name for name, target in rows.items() if target.pk in found}
+
+    assert seen("sales_rep") == {"company", "team", "mine"}
+    assert seen("sales_manager") == {"company", "team", "mine", "teammate"}
+    assert seen("marketer") == set(rows)
