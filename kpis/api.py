@@ -82,8 +82,13 @@ class ScorecardSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "period", "period_start", "period_end", "computed_at", "metrics"]
 
 
-class _Writable(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                mixins.UpdateModelMixin, viewsets.GenericViewSet):  # fmt: skip
+class _Writable(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 

@@ -24,8 +24,15 @@ def _may_manage(by: User, team: Team | None, user: User | None = None) -> None:
         raise PermissionDenied
 
 
-def kpi_create(*, by: User, name: str, metric: str, unit: str = "", aggregation: str = Kpi.Aggregation.SUM,
-               team: Team | None = None) -> Kpi:  # fmt: skip
+def kpi_create(
+    *,
+    by: User,
+    name: str,
+    metric: str,
+    unit: str = "",
+    aggregation: str = Kpi.Aggregation.SUM,
+    team: Team | None = None,
+) -> Kpi:
     """Define a KPI (a built-in metric or a manual one) for `team`, or the company (admins)."""
     _may_manage(by, team)
     kpi = Kpi(name=name.strip(), metric=metric, unit=unit.strip(), aggregation=aggregation, team=team, created_by=by)
@@ -48,8 +55,17 @@ def kpi_update(*, kpi: Kpi, by: User, **fields: Any) -> Kpi:
     return kpi
 
 
-def target_create(*, by: User, kpi: Kpi, target: Decimal, period_start: date, period_end: date | None = None,
-                  period: str | None = None, team: Team | None = None, user: User | None = None) -> Target:  # fmt: skip
+def target_create(
+    *,
+    by: User,
+    kpi: Kpi,
+    target: Decimal,
+    period_start: date,
+    period_end: date | None = None,
+    period: str | None = None,
+    team: Team | None = None,
+    user: User | None = None,
+) -> Target:
     """Set a target for a team, a person, or (neither) the company, over a month, quarter or year.
 
     With only `period_start` and `period`, the end is the period's last day; with both dates,
@@ -80,8 +96,9 @@ def target_update(*, target: Target, by: User, **fields: Any) -> Target:
     return target
 
 
-def measurement_create(*, by: User, kpi: Kpi, day: date, value: Decimal, team: Team | None = None,
-                       user: User | None = None) -> Measurement:  # fmt: skip
+def measurement_create(
+    *, by: User, kpi: Kpi, day: date, value: Decimal, team: Team | None = None, user: User | None = None
+) -> Measurement:
     """Enter a value of a manual KPI for a date (for a team, a person or the company)."""
     if kpi.metric != Metric.MANUAL:
         raise ValidationError({"kpi": [_("Values are entered for manual KPIs only; built-in ones are computed.")]})

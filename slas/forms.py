@@ -35,8 +35,20 @@ class SlaForm(forms.ModelForm):
 
     class Meta:
         model = Sla
-        fields = ["name", "team", "target_value", "target_unit", "warn_at_percent", "min_touches", "window_days",
-                  "from_team", "leads_per_rep", "period", "count_rejected", "sources"]  # fmt: skip
+        fields = [
+            "name",
+            "team",
+            "target_value",
+            "target_unit",
+            "warn_at_percent",
+            "min_touches",
+            "window_days",
+            "from_team",
+            "leads_per_rep",
+            "period",
+            "count_rejected",
+            "sources",
+        ]
 
     def __init__(self, *args, kind: str, teams, from_teams, **kwargs) -> None:
         super().__init__(*args, **kwargs)

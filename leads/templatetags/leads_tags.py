@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from leads.models import Rejection, Source
+
 register = template.Library()
 
 STATUS_STYLE = {
@@ -38,3 +40,15 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def rejection_reason(code: str) -> str:
+    """The words for a rejection reason code (as stored in a scorecard)."""
+    return dict(Rejection.Reason.choices).get(code, code)
+
+
+@register.filter
+def source_label(code: str) -> str:
+    """The words for a lead source code."""
+    return dict(Source.choices).get(code, code)

@@ -44,3 +44,11 @@ def since(start, end) -> timedelta | None:
     if start is None or end is None:
         return None
     return end - start
+
+
+@register.filter
+def bar_width(fraction: float | None) -> str:
+    """A fraction as the width of a progress bar, 0–100 (a dot as the decimal mark, for CSS)."""
+    if fraction is None:
+        return "0"
+    return f"{max(0.0, min(float(fraction), 1.0)) * 100:.1f}"

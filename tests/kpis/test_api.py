@@ -19,8 +19,13 @@ def test_a_manager_defines_a_kpi_and_a_quarterly_target_and_reads_its_progress(a
     kpi = client.post("/api/v1/kpis/", {"name": "Quota", "metric": "revenue_won", "team": sales_team.pk}, format="json")
     assert kpi.status_code == 201, kpi.json()
     assert kpi.json()["unit"] == "currency"
-    payload = {"kpi": kpi.json()["id"], "user": users["sales_rep"].pk, "period_start": "2026-07-01",
-               "period_end": "2026-09-30", "target": "20000000"}  # fmt: skip
+    payload = {
+        "kpi": kpi.json()["id"],
+        "user": users["sales_rep"].pk,
+        "period_start": "2026-07-01",
+        "period_end": "2026-09-30",
+        "target": "20000000",
+    }
     target = client.post("/api/v1/kpi-targets/", payload, format="json")
     assert target.status_code == 201, target.json()
     assert target.json()["period"] == "quarter"

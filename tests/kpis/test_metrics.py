@@ -78,8 +78,14 @@ def test_growth_and_empty_periods(users, sales_team, pipeline):
     assert metrics.leads_growth(scope, start, end) == 3.0  # 4 in August vs 1 in the 31 days before
     empty = metrics.scope_range(scope, date(2025, 1, 1), date(2025, 1, 31))
     assert metrics.leads_created(scope, *empty) == 0
-    for name in ("leads_growth", "lead_to_won_rate", "median_first_response_hours", "campaign_roi",
-                 "repeat_customer_rate", "response_sla_compliance"):  # fmt: skip
+    for name in (
+        "leads_growth",
+        "lead_to_won_rate",
+        "median_first_response_hours",
+        "campaign_roi",
+        "repeat_customer_rate",
+        "response_sla_compliance",
+    ):
         assert metrics.BUILT_IN[name](scope, *empty) is None, name
     assert metrics.revenue_won(scope, *empty) == Decimal(0)
 
@@ -109,9 +115,13 @@ def test_repeat_customers(users, sales_team):
 def quota(users, sales_team):
     kpi = services.kpi_create(by=users["sales_manager"], name="Revenue", metric="revenue_won", team=sales_team)
     return services.target_create(
-        by=users["sales_manager"], kpi=kpi, team=sales_team, period="month", period_start=date(2026, 8, 1),
+        by=users["sales_manager"],
+        kpi=kpi,
+        team=sales_team,
+        period="month",
+        period_start=date(2026, 8, 1),
         target=Decimal("20000000"),
-    )  # fmt: skip
+    )
 
 
 def test_progress_of_an_amount_follows_a_straight_line(users, pipeline, quota):
@@ -136,8 +146,14 @@ def test_reaching_the_target_is_achieved(users, sales_team, pipeline, quota):
 
 def test_lower_is_better_for_response_time(users, sales_team, pipeline):
     kpi = services.kpi_create(by=users["admin"], name="Speed", metric="median_first_response_hours")
-    target = services.target_create(by=users["admin"], kpi=kpi, team=sales_team, period_start=date(2026, 8, 1),
-                                    period_end=date(2026, 8, 31), target=Decimal("2"))  # fmt: skip
+    target = services.target_create(
+        by=users["admin"],
+        kpi=kpi,
+        team=sales_team,
+        period_start=date(2026, 8, 1),
+        period_end=date(2026, 8, 31),
+        target=Decimal("2"),
+    )
     progress = selectors.target_progress(target=target, now=jkt(2026, 9, 1, 1))
     assert (progress.actual, progress.status, round(progress.attainment, 3)) == (3.0, "off_track", 0.667)
 
@@ -147,15 +163,17 @@ def test_target_validation(users, sales_team, other_sales_team):
     with pytest.raises(ValidationError, match="starts on its first day"):
         services.target_create(by=users["admin"], kpi=kpi, period="quarter", period_start=date(2026, 8, 1), target=1)
     with pytest.raises(ValidationError, match="calendar month, quarter or year"):
-        services.target_create(by=users["admin"], kpi=kpi, period_start=date(2026, 8, 1),
-                               period_end=date(2026, 8, 20), target=1)  # fmt: skip
+        services.target_create(
+            by=users["admin"], kpi=kpi, period_start=date(2026, 8, 1), period_end=date(2026, 8, 20), target=1
+        )
     with pytest.raises(ValidationError, match="negative"):
         services.target_create(by=users["admin"], kpi=kpi, period_start=date(2026, 7, 1), target=-1)
     quarter = services.target_create(by=users["admin"], kpi=kpi, period_start=date(2026, 7, 1), target=10)
     assert (quarter.period, quarter.period_end) == ("quarter", date(2026, 9, 30))
     with pytest.raises(PermissionDenied):
-        services.target_create(by=users["sales_manager"], kpi=kpi, team=other_sales_team,
-                               period_start=date(2026, 7, 1), target=10)  # fmt: skip
+        services.target_create(
+            by=users["sales_manager"], kpi=kpi, team=other_sales_team, period_start=date(2026, 7, 1), target=10
+        )
     with pytest.raises(PermissionDenied):
         services.target_create(by=users["sales_manager"], kpi=kpi, period_start=date(2026, 7, 1), target=10)
     with pytest.raises(PermissionDenied):
@@ -163,11 +181,13 @@ def test_target_validation(users, sales_team, other_sales_team):
 
 
 def test_manual_kpis_aggregate_their_values(users, marketing_team):
-    kpi = services.kpi_create(by=users["marketing_manager"], name="Website visitors", metric="manual",
-                              team=marketing_team)  # fmt: skip
+    kpi = services.kpi_create(
+        by=users["marketing_manager"], name="Website visitors", metric="manual", team=marketing_team
+    )
     for day, value in [(3, 1200), (10, 1500)]:
-        services.measurement_create(by=users["marketing_manager"], kpi=kpi, team=marketing_team,
-                                    day=date(2026, 8, day), value=Decimal(value))  # fmt: skip
+        services.measurement_create(
+            by=users["marketing_manager"], kpi=kpi, team=marketing_team, day=date(2026, 8, day), value=Decimal(value)
+        )
     scope = Scope(team=marketing_team)
     assert metrics.measure(kpi, scope, date(2026, 8, 1), date(2026, 8, 31)) == Decimal(2700)
     kpi.aggregation = "average"

@@ -182,8 +182,8 @@ def test_closed_dates_are_managed_by_admins_and_the_teams_managers(users, sales_
 
 
 def test_navigation_follows_the_role(users):
-    assert permissions.navigation_for(users["sales_rep"])["kpis"] is False
-    assert permissions.navigation_for(users["sales_manager"])["kpis"] is True
+    assert permissions.navigation_for(users["sales_rep"])["queue"] is True
+    assert permissions.navigation_for(users["marketer"])["queue"] is False
     assert permissions.navigation_for(users["admin"])["admin"] is False  # admin role but not staff
 
 

@@ -1,0 +1,143 @@
+"""Insights that settle the Sales-vs-Marketing argument with data (SPEC §5), in a few
+grouped queries each: lead quality by source and campaign, how many touches it takes to
+win, how the speed of the first response changes the odds, and what campaigns return."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from leads.models import Assignment, Campaign, Lead, Rejection, Source, StatusChange, Touch
+
+TOUCH_BUCKETS = ["1", "2", "3", "4", "5", "6–9", "10+"]
+SPEED_BUCKETS = [
+    ("under_1h", timedelta(hours=1)),
+    ("1_4h", timedelta(hours=4)),
+    ("4_24h", timedelta(hours=24)),
+    ("1_3d", timedelta(days=3)),
+    ("over_3d", None),
+]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
+    """Per source (or campaign): leads, and the shares qualified, won and rejected, with the
+    rejection reasons; two queries."""
+    reached = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=["qualified", "won"])
+    rows = (
+        leads.values(field)
+        .annotate(
+            leads=Count("pk"),
+            qualified=Count("pk", filter=Q(Exists(reached)) | Q(status__in=["qualified", "won"])),
+            won=Count("pk", filter=Q(status="won")),
+            rejected=Count("pk", filter=Q(status="rejected")),
+        )
+        .order_by("-leads")
+    )
+    reasons: dict[object, dict[str, int]] = defaultdict(dict)
+    for key, reason, n in (
+        Rejection.objects.filter(lead__in=leads)
+        .values_list(f"lead__{field}", "reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        reasons[key][reason] = n
+    labels = dict(Source.choices)
+    return [
+        {
+            "key": row[field],
+            "label": labels.get(row[field], row[field]) if field == "source" else row[field],
+            "leads": row["leads"],
+            "qualified_rate": _rate(row["qualified"], row["leads"]),
+            "won_rate": _rate(row["won"], row["leads"]),
+            "rejected_rate": _rate(row["rejected"], row["leads"]),
+            "reasons": reasons.get(row[field], {}),
+        }
+        for row in rows
+    ]
+
+
+def _bucket_touches(n: int) -> str:
+    if n <= 5:
+        return str(n)
+    return "6–9" if n < 10 else "10+"
+
+
+def win_rate_by_touches(leads: QuerySet[Lead]) -> list[dict]:
+    """Closed leads (won or lost) by how many follow-ups they had: how many touches it takes."""
+    touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead").annotate(n=Count("pk")).values("n")
+    rows = (
+        leads.filter(status__in=["won", "lost"])
+        .annotate(touch_count=Coalesce(Subquery(touches), 0))
+        .values_list("touch_count", "status")
+    )
+    buckets = {name: {"closed": 0, "won": 0} for name in ["0", *TOUCH_BUCKETS]}
+    for count, status in rows:
+        bucket = buckets["0" if count == 0 else _bucket_touches(count)]
+        bucket["closed"] += 1
+        bucket["won"] += status == "won"
+    return [
+        {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
+        for name, values in buckets.items()
+    ]
+
+
+def win_rate_by_response_speed(leads: QuerySet[Lead]) -> list[dict]:
+    """Closed leads by how fast the first follow-up came after the first assignment."""
+    first_assigned = Assignment.objects.filter(lead=OuterRef("pk")).order_by("assigned_at").values("assigned_at")[:1]
+    annotated = leads.filter(status__in=["won", "lost"]).annotate(first_assigned=Subquery(first_assigned))
+    first_touch = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("first_assigned"))
+    rows = annotated.annotate(
+        first_touch=Subquery(first_touch.order_by("occurred_at").values("occurred_at")[:1])
+    ).values_list("first_assigned", "first_touch", "status")
+    buckets = {name: {"closed": 0, "won": 0} for name, _ in SPEED_BUCKETS}
+    buckets["never"] = {"closed": 0, "won": 0}
+    for assigned, touched, status in rows:
+        if assigned is None or touched is None:
+            name = "never"
+        else:
+            wait = touched - assigned
+            name = next(key for key, limit in SPEED_BUCKETS if limit is None or wait < limit)
+        buckets[name]["closed"] += 1
+        buckets[name]["won"] += status == "won"
+    return [
+        {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
+        for name, values in buckets.items()
+    ]
+
+
+def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -> dict:
+    """Per campaign running in the range: spend, leads, wins, revenue won in the range, ROI;
+    and Marketing's share of all revenue won in the range (leads from its campaigns)."""
+    campaigns = Campaign.objects.filter(start_date__lt=end.date()).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start.date())
+    )
+    won = Q(leads__status="won", leads__closed_at__gte=start, leads__closed_at__lt=end, leads__in=leads)
+    rows = campaigns.annotate(
+        lead_count=Count("leads", filter=Q(leads__in=leads, leads__created_at__gte=start, leads__created_at__lt=end)),
+        won_count=Count("leads", filter=won),
+        revenue=Coalesce(Sum("leads__value", filter=won), Value(Decimal(0), output_field=DecimalField())),
+    ).order_by("-revenue", "name")
+    result = []
+    for campaign in rows:
+        roi = float((campaign.revenue - campaign.spend) / campaign.spend) if campaign.spend else None
+        result.append({"campaign": campaign, "roi": roi})
+    total = leads.filter(status="won", closed_at__gte=start, closed_at__lt=end).aggregate(
+        all=Sum("value"), marketing=Sum("value", filter=Q(campaign__isnull=False))
+    )
+    all_revenue, marketing = total["all"] or Decimal(0), total["marketing"] or Decimal(0)
+    spend = sum((row["campaign"].spend for row in result), Decimal(0))
+    return {
+        "campaigns": result,
+        "revenue": all_revenue,
+        "marketing_revenue": marketing,
+        "marketing_share": float(marketing / all_revenue) if all_revenue else None,
+        "spend": spend,
+    }

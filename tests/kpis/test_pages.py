@@ -1,0 +1,144 @@
+"""Dashboard per role, KPI page, scorecards and insights pages: content, permissions, query counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kpis import insights, services
+from kpis.models import Kpi, Target
+from kpis.scorecards import scorecards_compute
+from leads import services as leads
+from leads.models import Lead
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+JAKARTA = ZoneInfo("Asia/Jakarta")
+NOW = datetime(2026, 8, 20, 10, tzinfo=JAKARTA)
+
+
+def closed_leads(users, sales_team, n: int) -> None:
+    """n leads, alternately won after 2 follow-ups (answered within an hour) and lost after 1 (a day later)."""
+    rep = users["sales_rep"]
+    for i in range(n):
+        created = datetime(2026, 8, 1 + i % 10, 9, tzinfo=JAKARTA)
+        lead = LeadFactory(team=sales_team, created_at=created, source="web" if i % 2 else "ads", value=None)
+        leads.lead_assign(lead=lead, owner=rep, by=users["sales_manager"], now=created)
+        wait = created.replace(minute=30) if i % 2 else created.replace(day=created.day + 1)
+        for k in range(2 if i % 2 else 1):
+            leads.touch_log(lead=lead, by=rep, kind="call", now=wait.replace(hour=wait.hour + k))
+        leads.lead_status_change(
+            lead=lead,
+            by=rep,
+            status="won" if i % 2 else "lost",
+            value=Decimal(1000) if i % 2 else None,
+            now=wait.replace(hour=wait.hour + 3),
+        )
+
+
+def test_insights_by_touches_and_by_speed(users, sales_team):
+    closed_leads(users, sales_team, 6)
+    closed = Lead.objects.all()
+    by_touches = {row["bucket"]: row for row in insights.win_rate_by_touches(closed)}
+    assert (by_touches["1"]["closed"], by_touches["1"]["won_rate"]) == (3, 0.0)
+    assert (by_touches["2"]["closed"], by_touches["2"]["won_rate"]) == (3, 1.0)
+    by_speed = {row["bucket"]: row for row in insights.win_rate_by_response_speed(closed)}
+    assert (by_speed["under_1h"]["won"], by_speed["1_3d"]["won"]) == (3, 0)
+    quality = {row["key"]: row for row in insights.quality_by(closed, "source")}
+    assert quality["web"]["won_rate"] == 1.0 and quality["ads"]["won_rate"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "role", ["admin", "sales_manager", "marketing_manager", "sales_rep", "marketer", "other_manager"]
+)
+def test_every_role_gets_a_dashboard(client, users, sales_team, role):
+    closed_leads(users, sales_team, 4)
+    kpi = Kpi.objects.create(name="Company revenue goal", metric="revenue_won")
+    Target.objects.create(
+        kpi=kpi,
+        period="quarter",
+        period_start=datetime(2026, 7, 1).date(),
+        period_end=datetime(2026, 9, 30).date(),
+        target=Decimal(10000),
+    )
+    scorecards_compute(now=NOW)
+    client.force_login(users[role])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/").content.decode()
+    assert "Our shared goal" in page and "Company revenue goal" in page
+
+
+def test_a_rep_sees_their_quota(client, users, sales_team):
+    closed_leads(users, sales_team, 4)
+    kpi = services.kpi_create(by=users["sales_manager"], name="Quota", metric="revenue_won", team=sales_team)
+    services.target_create(
+        by=users["sales_manager"],
+        kpi=kpi,
+        user=users["sales_rep"],
+        period="quarter",
+        period_start=datetime(2026, 7, 1).date(),
+        target=Decimal(4000),
+    )
+    client.force_login(users["sales_rep"])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/").content.decode()
+    assert "Quota" in page and "2,000 of 4,000" in page
+
+
+def test_pages_open_for_every_role(client, users, sales_team):
+    closed_leads(users, sales_team, 4)
+    scorecards_compute(now=NOW)
+    for role in ("admin", "sales_manager", "marketing_manager", "sales_rep", "marketer"):
+        client.force_login(users[role])
+        for path in ("/kpis/", "/scorecards/", "/insights/", "/insights/?start=2026-08-01&end=2026-08-31"):
+            response = client.get(path)
+            assert response.status_code == 200, (role, path)
+
+
+def test_bad_insight_dates_show_an_error(client, users):
+    client.force_login(users["sales_manager"])
+    page = client.get("/insights/?start=2026-08-31&end=2026-08-01").content.decode()
+    assert "The end comes after the start." in page
+
+
+def test_only_managers_add_kpis_and_targets(client, users, sales_team):
+    client.force_login(users["sales_rep"])
+    assert client.post("/kpis/new/", {"name": "X", "metric": "leads_created"}).status_code == 403
+    client.force_login(users["sales_manager"])
+    client.post("/kpis/new/", {"name": "Leads", "metric": "leads_created", "team": sales_team.pk, "aggregation": "sum"})
+    kpi = Kpi.objects.get()
+    response = client.post(
+        "/kpis/targets/new/",
+        {"kpi": kpi.pk, "team": sales_team.pk, "period": "month", "period_start": "2026-08-01", "target": "40"},
+        follow=True,
+    )
+    assert "Saved." in response.content.decode()
+    bad = client.post(
+        "/kpis/targets/new/",
+        {"kpi": kpi.pk, "team": sales_team.pk, "period": "month", "period_start": "2026-08-05", "target": "40"},
+        follow=True,
+    )
+    assert "starts on its first day" in bad.content.decode()
+    assert Target.objects.count() == 1
+
+
+def test_dashboard_and_scorecards_use_the_same_queries_at_any_size(client, users, sales_team):
+    def count(path: str) -> int:
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    closed_leads(users, sales_team, 2)
+    scorecards_compute(now=NOW)
+    client.force_login(users["sales_manager"])
+    small = {path: count(path) for path in ("/", "/scorecards/", "/insights/")}
+    closed_leads(users, sales_team, 20)
+    scorecards_compute(now=NOW)
+    large = {path: count(path) for path in ("/", "/scorecards/", "/insights/")}
+    assert small == large
