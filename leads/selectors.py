@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
 from salesmarketing.csv_export import csv_lines
+from slas.models import Clock
 from teams import permissions
 from teams.models import Role, User
 
@@ -31,8 +32,6 @@ def lead_queue(*, user: User) -> QuerySet[Lead]:
     clocks (overdue, then at risk, then the rest), then unanswered ones (no follow-up since
     they got the lead), then the longest waiting. One query; annotated with `answered`,
     `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`."""
-    from slas.models import Clock
-
     touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead")
     running = Clock.objects.filter(lead=OuterRef("pk"), owner=user, state=Clock.State.RUNNING).order_by("due_at")
     return (

@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
+from leads.models import Lead, Rejection, Touch
 from salesmarketing.csv_export import csv_lines
 from slas.models import Breach, Clock, Sla
 from teams import permissions
-from teams.models import User
+from teams.calendar import period_bounds
+from teams.models import Role, User
+from teams.selectors import team_active_members
 
 # What a person sees: a running clock is pending, at risk, or (past its deadline, before
 # the sweep has recorded it) breached; finished clocks are met, breached or cancelled.
@@ -57,8 +60,6 @@ class ClockView:
 
 def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
     """The lead's clocks, newest assignment first, with their state at `now` (two queries)."""
-    from leads.models import Touch
-
     clocks = list(
         Clock.objects.filter(lead_id=lead_id).select_related("sla", "owner").order_by("-started_at", "sla__name")
     )
@@ -161,6 +162,23 @@ def breach_export_lines(*, breaches: QuerySet[Breach]) -> Iterator[str]:
     return csv_lines(rows=breaches.order_by("-due_at", "-id"), columns=BREACH_EXPORT_COLUMNS)
 
 
+def volume_delivered(*, sla: Sla, start: datetime, end: datetime) -> int:
+    """Leads of the SLA's sales team created in [start, end) that count for it."""
+    leads = Lead.objects.filter(team_id=sla.team_id, created_at__gte=start, created_at__lt=end)
+    if sla.sources:
+        leads = leads.filter(source__in=sla.sources)
+    if not sla.count_rejected:
+        junk = Rejection.objects.filter(lead_id=OuterRef("pk"), reason__in=["duplicate", "spam"])
+        leads = leads.exclude(Q(status="rejected") & Exists(junk))
+    return leads.count()
+
+
+def volume_expected(*, sla: Sla, last_day: date) -> int:
+    """leads_per_rep × the sales team's active reps on the period's last day."""
+    reps = team_active_members(team_id=sla.team_id, on=last_day, role=Role.SALES_REP).count()
+    return sla.leads_per_rep * reps
+
+
 @dataclass(frozen=True)
 class VolumeProgress:
     """A volume SLA's current period so far."""
@@ -175,9 +193,6 @@ class VolumeProgress:
 
 def volume_progress(*, sla: Sla, now: datetime) -> VolumeProgress:
     """Delivered so far in the current period against the straight-line pace (two queries)."""
-    from slas.services.sweep import volume_delivered, volume_expected
-    from teams.calendar import period_bounds
-
     zone = ZoneInfo(sla.team.timezone)
     local = now.astimezone(zone)
     start, end = period_bounds(local.date(), sla.period)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from leads.models import Assignment, Lead, Rejection, Touch
 from slas.models import Breach, Clock, Sla
 from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
-
-if TYPE_CHECKING:
-    from leads.models import Assignment
 
 CLOSED = ("won", "lost", "rejected")
 
@@ -26,10 +23,8 @@ def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Cl
     assignments = list(assignments)
     if not assignments:
         return []
-    from leads.models import Assignment as AssignmentModel
-
     rows = list(
-        AssignmentModel.objects.filter(pk__in=[a.pk for a in assignments]).values(
+        Assignment.objects.filter(pk__in=[a.pk for a in assignments]).values(
             "pk", "lead_id", "owner_id", "assigned_at", "lead__team_id", "lead__source"
         )
     )
@@ -108,8 +103,6 @@ def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
     lead is reopened in time). A recorded breach stays; a response after the deadline
     marks it resolved. Idempotent; a constant number of queries.
     """
-    from leads.models import Lead, Rejection, Touch
-
     lead_ids = list(lead_ids)
     clocks = list(Clock.objects.filter(lead_id__in=lead_ids).exclude(cancel_reason=Clock.CancelReason.REASSIGNED))
     if not clocks:

@@ -36,10 +36,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from leads.models import Rejection, Touch
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
+from slas.selectors import volume_delivered, volume_expected
 from teams.calendar import period_bounds
-from teams.models import Role
-from teams.selectors import team_active_members
 
 LEASE = timedelta(minutes=10)  # longer than any run; an expired lease is a dead worker's
 CHUNK = 50_000
@@ -121,8 +121,6 @@ def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
 
 def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
     """Breaches for `clocks` (all due), then their states: five statements."""
-    from leads.models import Rejection, Touch
-
     touches = Touch.objects.filter(lead_id=OuterRef("lead_id"))
     rejections = Rejection.objects.filter(lead_id=OuterRef("lead_id"))
     in_window = {"occurred_at__gte": OuterRef("started_at"), "occurred_at__lte": OuterRef("due_at")}
@@ -248,25 +246,6 @@ def periods_ended(*, sla: Sla, now: datetime) -> list[tuple[date, date]]:
         found.append((start, end))
         start, end = end, period_bounds(end, sla.period)[1]
     return found
-
-
-def volume_delivered(*, sla: Sla, start: datetime, end: datetime) -> int:
-    """Leads of the SLA's sales team created in [start, end) that count for it."""
-    from leads.models import Lead, Rejection
-
-    leads = Lead.objects.filter(team_id=sla.team_id, created_at__gte=start, created_at__lt=end)
-    if sla.sources:
-        leads = leads.filter(source__in=sla.sources)
-    if not sla.count_rejected:
-        junk = Rejection.objects.filter(lead_id=OuterRef("pk"), reason__in=["duplicate", "spam"])
-        leads = leads.exclude(Q(status="rejected") & Exists(junk))
-    return leads.count()
-
-
-def volume_expected(*, sla: Sla, last_day: date) -> int:
-    """leads_per_rep × the sales team's active reps on the period's last day."""
-    reps = team_active_members(team_id=sla.team_id, on=last_day, role=Role.SALES_REP).count()
-    return sla.leads_per_rep * reps
 
 
 def _judge_period(sla: Sla, start: date, end: date, now: datetime) -> int:
