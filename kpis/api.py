@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, parsers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -13,6 +13,7 @@ from kpis import selectors, services
 from kpis.metrics import UNITS
 from kpis.models import Kpi, Measurement, Scorecard, Target
 from teams import permissions
+from teams.models import Team
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -115,12 +116,37 @@ class TargetViewSet(_Writable):
         return Response(ProgressSerializer(progress).data)
 
 
+class MeasurementImportSerializer(serializers.Serializer):
+    kpi = serializers.PrimaryKeyRelatedField(queryset=Kpi.objects.all())
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    file = serializers.FileField()
+
+
 class MeasurementViewSet(_Writable):
     serializer_class = MeasurementSerializer
     filterset_fields = ["kpi", "team", "user", "date"]
 
     def get_queryset(self):
         return selectors.measurement_list(user=self.request.user).order_by("-date", "-id")
+
+    @extend_schema(request={"multipart/form-data": MeasurementImportSerializer}, responses={201: None, 400: None})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[parsers.MultiPartParser],
+        serializer_class=MeasurementImportSerializer,
+    )
+    def import_csv(self, request):
+        """CSV with `date` and `value` columns: all rows imported, or none and every bad row reported."""
+        payload = MeasurementImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        result = services.measurements_import(
+            by=request.user, kpi=data["kpi"], file=data["file"], team=data.get("team")
+        )
+        errors = [{"row": row, "column": column, "message": message} for row, column, message in result.errors]
+        return Response({"created": result.created, "errors": errors}, status=201 if result.ok else 400)
 
 
 class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

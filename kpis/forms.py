@@ -98,3 +98,28 @@ class PeriodForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
             self.add_error("end", _("The end comes after the start."))
         return cleaned
+
+
+class MeasurementImportForm(forms.Form):
+    kpi = forms.ModelChoiceField(Kpi.objects.none(), label=_("KPI"))
+    team = forms.ModelChoiceField(
+        Team.objects.none(), required=False, label=_("Team"), empty_label=_("The whole company")
+    )
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("Columns “date” (YYYY-MM-DD) and “value”, or “tanggal” and “nilai”.")
+    )
+
+    def __init__(self, *args, kpis, teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = kpis
+        self.fields["team"].queryset = teams
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(
+                Column("kpi", css_class="col-md-4"),
+                Column("team", css_class="col-md-3"),
+                Column("file", css_class="col-md-5"),
+            ),
+            Submit("save", _("Import values")),
+        )

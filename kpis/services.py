@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kpis.models import Kpi, Measurement, Metric, Target
@@ -134,3 +138,59 @@ def _validate_target(target: Target) -> None:
     target.full_clean(exclude=["created_by"])
     if target.target < 0:
         raise ValidationError({"target": [_("A target cannot be negative.")]})
+
+
+@dataclass
+class MeasurementImport:
+    created: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def measurements_import(*, by: User, kpi: Kpi, file: IO[bytes], team: Team | None = None) -> MeasurementImport:
+    """Import values of a manual KPI from a CSV with `date` and `value` columns (or `tanggal`
+    and `nilai`), all or nothing: every bad row is reported and then nothing is created."""
+    if kpi.metric != Metric.MANUAL:
+        raise ValidationError({"kpi": [_("Values are entered for manual KPIs only; built-in ones are computed.")]})
+    _may_manage(by, team)
+    result, rows = MeasurementImport(), []
+    try:
+        text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(text)
+        headers = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+        day_column = headers.get("date") or headers.get("tanggal")
+        value_column = headers.get("value") or headers.get("nilai")
+        if not day_column or not value_column:
+            result.errors.append((1, "", _("The file needs a “date” and a “value” column (or “tanggal” and “nilai”).")))
+            return result
+        for number, row in enumerate(reader, start=2):
+            day, value = _measurement_row(number, row[day_column], row[value_column], result)
+            if day is not None and value is not None:
+                rows.append(Measurement(kpi=kpi, team=team, date=day, value=value, created_by=by))
+    except UnicodeDecodeError:
+        result.errors.append((0, "file", _("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")))
+    except csv.Error as exc:
+        result.errors.append((0, "file", _("The file is not a readable CSV file (%(error)s).") % {"error": exc}))
+    if result.ok:
+        with transaction.atomic():
+            result.created = len(Measurement.objects.bulk_create(rows, batch_size=2000))
+    return result
+
+
+def _measurement_row(number: int, day_text: str | None, value_text: str | None, result: MeasurementImport):
+    day = value = None
+    try:
+        day = date.fromisoformat((day_text or "").strip())
+    except ValueError:
+        result.errors.append((number, "date", _("Write the date as YYYY-MM-DD.")))
+    try:
+        value = Decimal((value_text or "").strip())
+        if not value.is_finite() or abs(value) >= Decimal("1e14"):
+            raise InvalidOperation
+    except InvalidOperation:
+        result.errors.append((number, "value", _("“%(value)s” is not a number.") % {"value": value_text}))
+        value = None
+    return day, value

@@ -9,6 +9,7 @@ urlpatterns = [
     path("kpis/new/", views.kpi_create, name="create"),
     path("kpis/targets/new/", views.target_create, name="target_create"),
     path("kpis/values/new/", views.measurement_create, name="measurement_create"),
+    path("kpis/values/import/", views.measurement_import, name="measurement_import"),
     path("scorecards/", views.scorecards, name="scorecards"),
     path("insights/", views.insights_page, name="insights"),
 ]

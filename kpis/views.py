@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kpis import dashboards, insights, selectors, services
-from kpis.forms import KpiForm, MeasurementForm, PeriodForm, TargetForm
+from kpis.forms import KpiForm, MeasurementForm, MeasurementImportForm, PeriodForm, TargetForm
 from kpis.metrics import Scope, scope_range, scoped_leads
 from kpis.models import Metric, Scorecard
 from teams import permissions
@@ -51,6 +51,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
         "kpi_form": KpiForm(teams=teams),
         "target_form": TargetForm(kpis=kpis, teams=teams, people=people),
         "measurement_form": MeasurementForm(kpis=kpis.filter(metric=Metric.MANUAL), teams=teams),
+        "import_form": MeasurementImportForm(kpis=kpis.filter(metric=Metric.MANUAL), teams=teams),
     }
     return render(request, "kpis/kpi_list.html", context)
 
@@ -102,6 +103,29 @@ def measurement_create(request: HttpRequest) -> HttpResponse:
         )
 
     return _save(request, form, create)
+
+
+@require_POST
+def measurement_import(request: HttpRequest) -> HttpResponse:
+    teams = _manageable_teams(request.user)
+    if not teams.exists():
+        raise PermissionDenied
+    kpis = selectors.kpi_list(user=request.user).filter(metric=Metric.MANUAL)
+    form = MeasurementImportForm(request.POST, request.FILES, kpis=kpis, teams=teams)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("kpis:list")
+    data = form.cleaned_data
+    result = services.measurements_import(by=request.user, kpi=data["kpi"], file=data["file"], team=data["team"])
+    if result.ok:
+        messages.success(request, _("%(n)d values imported.") % {"n": result.created})
+    else:
+        for row, column, message in result.errors[:20]:
+            messages.error(
+                request, _("Row %(row)d, %(column)s: %(message)s") % {"row": row, "column": column, "message": message}
+            )
+        messages.error(request, _("Nothing was imported."))
+    return redirect("kpis:list")
 
 
 # -- scorecards ----------------------------------------------------------------------------------

@@ -218,3 +218,56 @@ def test_the_command_computes_scorecards(users, sales_team, capsys):
     call_command("compute_scorecards", "--as-of", "2026-09-02T01:00:00+07:00")
     assert Scorecard.objects.filter(team=sales_team).count() == 4
     assert "scorecards computed" in capsys.readouterr().out
+
+
+def _csv(text: str, encoding: str = "utf-8"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("values.csv", text.encode(encoding), content_type="text/csv")
+
+
+def test_manual_values_import_all_or_nothing(users, marketing_team):
+    from kpis.models import Measurement
+
+    kpi = services.kpi_create(by=users["marketing_manager"], name="Visitors", metric="manual", team=marketing_team)
+    bad = services.measurements_import(
+        by=users["marketing_manager"],
+        kpi=kpi,
+        team=marketing_team,
+        file=_csv("tanggal,nilai\n2026-08-03,1200\n3/8/2026,x\n"),
+    )
+    assert [(row, column) for row, column, _ in bad.errors] == [(3, "date"), (3, "value")]
+    assert not Measurement.objects.exists()
+    good = services.measurements_import(
+        by=users["marketing_manager"],
+        kpi=kpi,
+        team=marketing_team,
+        file=_csv("\ufeffDate,Value\n2026-08-03,1200\n2026-08-10,1500.5\n"),
+    )
+    assert good.created == 2 and Measurement.objects.count() == 2
+    latin = services.measurements_import(
+        by=users["marketing_manager"],
+        kpi=kpi,
+        team=marketing_team,
+        file=_csv("date,value,note\n2026-08-03,1,café\n", "latin-1"),
+    )
+    assert latin.errors[0][0] == 0
+    with pytest.raises(PermissionDenied):
+        services.measurements_import(by=users["marketer"], kpi=kpi, team=marketing_team, file=_csv("date,value\n"))
+
+
+def test_manual_values_import_through_the_api(api_as, users, marketing_team):
+    kpi = services.kpi_create(by=users["marketing_manager"], name="Visitors", metric="manual", team=marketing_team)
+    client = api_as(users["marketing_manager"])
+    response = client.post(
+        "/api/v1/kpi-measurements/import/",
+        {"kpi": kpi.pk, "team": marketing_team.pk, "file": _csv("date,value\n2026-08-03,12\n")},
+        format="multipart",
+    )
+    assert response.status_code == 201 and response.json() == {"created": 1, "errors": []}
+    response = client.post(
+        "/api/v1/kpi-measurements/import/",
+        {"kpi": kpi.pk, "team": marketing_team.pk, "file": _csv("date\n2026-08-03\n")},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["row"] == 1

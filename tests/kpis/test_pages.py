@@ -142,3 +142,21 @@ def test_dashboard_and_scorecards_use_the_same_queries_at_any_size(client, users
     scorecards_compute(now=NOW)
     large = {path: count(path) for path in ("/", "/scorecards/", "/insights/")}
     assert small == large
+
+
+def test_a_marketing_manager_imports_values_on_the_kpi_page(client, users, marketing_team):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kpis.models import Measurement
+
+    kpi = services.kpi_create(by=users["marketing_manager"], name="Visitors", metric="manual", team=marketing_team)
+    client.force_login(users["marketing_manager"])
+    upload = SimpleUploadedFile("v.csv", b"date,value\n2026-08-03,1200\n", content_type="text/csv")
+    response = client.post(
+        "/kpis/values/import/", {"kpi": kpi.pk, "team": marketing_team.pk, "file": upload}, follow=True
+    )
+    assert "1 values imported." in response.content.decode()
+    assert Measurement.objects.count() == 1
+    client.force_login(users["marketer"])
+    upload = SimpleUploadedFile("v.csv", b"date,value\n2026-08-04,1\n", content_type="text/csv")
+    assert client.post("/kpis/values/import/", {"kpi": kpi.pk, "file": upload}).status_code == 403
