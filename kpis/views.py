@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kpis import dashboards, insights, selectors, services
@@ -118,7 +119,8 @@ def measurement_import(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     result = services.measurements_import(by=request.user, kpi=data["kpi"], file=data["file"], team=data["team"])
     if result.ok:
-        messages.success(request, _("%(n)d values imported.") % {"n": result.created})
+        text = ngettext("%(n)d value imported.", "%(n)d values imported.", result.created)
+        messages.success(request, text % {"n": result.created})
     else:
         for row, column, message in result.errors[:20]:
             messages.error(

@@ -155,7 +155,7 @@ def test_a_marketing_manager_imports_values_on_the_kpi_page(client, users, marke
     response = client.post(
         "/kpis/values/import/", {"kpi": kpi.pk, "team": marketing_team.pk, "file": upload}, follow=True
     )
-    assert "1 values imported." in response.content.decode()
+    assert "1 value imported." in response.content.decode()
     assert Measurement.objects.count() == 1
     client.force_login(users["marketer"])
     upload = SimpleUploadedFile("v.csv", b"date,value\n2026-08-04,1\n", content_type="text/csv")
