@@ -162,3 +162,13 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client, users, ma
     response = client.post("/accounts/password_reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+def test_a_refusal_says_why(client, users, sales_team):
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(team=sales_team, owner=users["sales_rep"], status="lost")
+    client.force_login(users["sales_rep"])
+    response = client.post(f"/leads/{lead.pk}/status/", {"status": "working"})
+    assert response.status_code == 403
+    assert "Only a manager can reopen a lead or move it back." in response.content.decode()

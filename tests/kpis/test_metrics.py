@@ -271,3 +271,16 @@ def test_manual_values_import_through_the_api(api_as, users, marketing_team):
         format="multipart",
     )
     assert response.status_code == 400 and response.json()["errors"][0]["row"] == 1
+
+
+def test_a_rep_who_moves_team_leaves_the_old_teams_figures_alone(users, sales_team, other_sales_team, pipeline):
+    from teams import services as team_services
+
+    scope = Scope(team=sales_team)
+    before = (metrics.leads_created(scope, *august(scope)), metrics.revenue_won(scope, *august(scope)))
+    team_services.user_update(user=users["sales_rep"], team=other_sales_team, on=date(2026, 8, 20))
+    assert (metrics.leads_created(scope, *august(scope)), metrics.revenue_won(scope, *august(scope))) == before
+    other = Scope(team=other_sales_team)
+    assert metrics.leads_created(other, *august(other)) == 0
+    # The person's own figures follow them: the leads they still own.
+    assert metrics.revenue_won(Scope(user=users["sales_rep"]), *august(scope)) == Decimal("10000000")
