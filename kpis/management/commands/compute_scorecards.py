@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import BaseCommand
 
 from kpis.scorecards import scorecards_compute
+from salesmarketing.commands import parse_as_of
 
 
 class Command(BaseCommand):
@@ -16,12 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="Compute as if it were this time (ISO 8601).")
 
     def handle(self, *args, as_of: str | None = None, **options) -> None:
-        now = timezone.now()
-        if as_of:
-            now = parse_datetime(as_of)
-            if now is None:
-                raise CommandError("--as-of takes an ISO 8601 time, e.g. 2026-08-06T09:00:00+07:00")
-            if timezone.is_naive(now):
-                now = timezone.make_aware(now)
+        now = parse_as_of(as_of)
         written = scorecards_compute(now=now)
         self.stdout.write(f"{written} scorecards computed as of {now.isoformat()}.")

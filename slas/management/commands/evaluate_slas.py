@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import BaseCommand
 
+from salesmarketing.commands import parse_as_of
 from slas.services import sla_sweep
 
 
@@ -17,13 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Re-check every clock ever due, not only new ones.")
 
     def handle(self, *args, as_of: str | None = None, full: bool = False, **options) -> None:
-        now = timezone.now()
-        if as_of:
-            now = parse_datetime(as_of)
-            if now is None:
-                raise CommandError("--as-of takes an ISO 8601 time, e.g. 2026-08-06T09:00:00+07:00")
-            if timezone.is_naive(now):
-                now = timezone.make_aware(now)
+        now = parse_as_of(as_of)
         result = sla_sweep(now=now, full=full)
         if result.skipped:
             self.stdout.write("Another sweep is running; nothing done.")
