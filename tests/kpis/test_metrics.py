@@ -284,3 +284,26 @@ def test_a_rep_who_moves_team_leaves_the_old_teams_figures_alone(users, sales_te
     assert metrics.leads_created(other, *august(other)) == 0
     # The person's own figures follow them: the leads they still own.
     assert metrics.revenue_won(Scope(user=users["sales_rep"]), *august(scope)) == Decimal("10000000")
+
+
+def test_scorecards_cost_the_same_queries_whatever_the_data_size(users, sales_team, marketing_team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            scorecards_compute(now=jkt(2026, 9, 2, 1), teams=[sales_team, marketing_team])
+        return len(queries)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            lead = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 1 + i % 20, 9), company=f"PT {i}")
+            leads.lead_assign(
+                lead=lead, owner=users["sales_rep"], by=users["sales_manager"], now=jkt(2026, 8, 1 + i % 20, 10)
+            )
+
+    add(2)
+    count()  # the first run creates the cards; later runs replace them
+    small = count()
+    add(40)
+    assert count() == small
