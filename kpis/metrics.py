@@ -21,7 +21,8 @@ from django.db.models.functions import Coalesce
 
 from kpis.models import Kpi, Measurement, Metric
 from leads.models import Assignment, Campaign, Lead, StatusChange, Touch
-from slas.models import Breach, Clock, Sla
+from slas.models import Breach, Sla
+from slas.selectors import clock_compliance
 from teams.models import Role, Team, User
 
 ZERO = Decimal("0")
@@ -168,16 +169,7 @@ def median_time_to_assign_hours(scope: Scope, start: datetime, end: datetime) ->
 
 def _sla_compliance(kind: str, scope: Scope, start: datetime, end: datetime) -> float | None:
     """Deadlines of `kind` that fell due in the range: met ÷ (met + breached, waived left out)."""
-    clocks = Clock.objects.filter(kind=kind, due_at__gte=start, due_at__lt=end)
-    if scope.user is not None:
-        clocks = clocks.filter(owner=scope.user)
-    elif scope.team is not None:
-        clocks = clocks.filter(team=scope.team)
-    counts = clocks.aggregate(
-        met=Count("pk", filter=Q(state=Clock.State.MET)),
-        breached=Count("pk", filter=Q(state=Clock.State.BREACHED, breach__waived=False)),
-    )
-    return _rate(counts["met"], counts["met"] + counts["breached"])
+    return clock_compliance(kind=kind, start=start, end=end, team=scope.team, owner=scope.user)
 
 
 def response_sla_compliance(scope: Scope, start: datetime, end: datetime) -> float | None:

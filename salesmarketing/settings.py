@@ -240,6 +240,9 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": 300.0},
     "compute-scorecards": {"task": "kpis.compute_scorecards", "schedule": crontab(hour=1, minute=15)},
+    # Hourly, so each team gets its digest at its own Monday 08:00 whatever its time zone.
+    "send-digests": {"task": "slas.send_digests", "schedule": crontab(minute=2)},
+    "send-reminders": {"task": "slas.send_reminders", "schedule": 300.0},
 }
 
 # --- REST API -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from kpis import api as kpis_api
 from leads import api as leads_api
 from salesmarketing import views
 from slas import api as slas_api
+from slas import views as slas_views
 from teams import api as teams_api
 from teams import views as teams_views
 
@@ -49,6 +50,8 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/language/", teams_views.language_set, name="language_set"),
+    path("accounts/notifications/", slas_views.notification_preferences, name="notification_preferences"),
+    path("notifications/unsubscribe/<str:token>/", slas_views.unsubscribe, name="unsubscribe"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("health/", login_not_required(views.health), name="health"),

@@ -95,3 +95,18 @@ class AcknowledgeForm(forms.Form):
 
 class WaiveForm(forms.Form):
     reason = forms.CharField(label=_("Why is it waived?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NotificationPreferencesForm(forms.Form):
+    digest_enabled = forms.BooleanField(required=False, label=_("Send me the weekly breach digest on Monday morning"))
+    digest_when_empty = forms.BooleanField(required=False, label=_("…even when there is nothing to report"))
+    reminders_enabled = forms.BooleanField(
+        required=False, label=_("E-mail me once when a lead of mine is at risk of breaching its SLA")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "digest_enabled", "digest_when_empty", "reminders_enabled", Submit("save", _("Save"))
+        )

@@ -282,6 +282,58 @@ class VolumeEvaluation(models.Model):
         return f"{self.sla} · {self.period_start:%Y-%m-%d}"
 
 
+class Delivery(models.Model):
+    """One e-mail to one person, claimed before it is sent and marked after: sent at most once.
+
+    A digest is unique per (recipient, ISO week); a reminder per (recipient, clock).
+    """
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", _("Weekly digest")
+        REMINDER = "reminder", _("At-risk reminder")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        SKIPPED = "skipped", _("Nothing to send")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("recipient")
+    )
+    week_start = models.DateField(_("week of"), null=True, blank=True)
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("e-mail delivery")
+        verbose_name_plural = _("e-mail deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "week_start"], condition=Q(kind="digest"), name="digest_once_per_week"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "clock"], condition=Q(kind="reminder"), name="reminder_once_per_clock"
+            ),
+        ]
+        indexes = [
+            # The sender: deliveries waiting (or due for a retry).
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.recipient}"
+
+
 class SweepLease(models.Model):
     """A lease that lets one sweep run at a time; an expired lease (a killed worker) is taken over."""
 

@@ -72,6 +72,23 @@ def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
     return views
 
 
+def clock_compliance(*, kind: str, start: datetime, end: datetime, team=None, owner=None, teams=None) -> float | None:
+    """Deadlines of `kind` that fell due in [start, end) for a team, a person or some teams:
+    met ÷ (met + breached), waived breaches left out; None when nothing fell due."""
+    clocks = Clock.objects.filter(kind=kind, due_at__gte=start, due_at__lt=end)
+    if owner is not None:
+        clocks = clocks.filter(owner=owner)
+    elif team is not None:
+        clocks = clocks.filter(team=team)
+    elif teams is not None:
+        clocks = clocks.filter(team__in=teams)
+    counts = clocks.aggregate(
+        met=Count("pk", filter=Q(state=Clock.State.MET)),
+        breached=Count("pk", filter=Q(state=Clock.State.BREACHED, breach__waived=False)),
+    )
+    return compliance(counts["met"], counts["breached"])
+
+
 def sla_counts(*, sla: Sla, now: datetime) -> dict[str, int]:
     """Clocks of an SLA by what they came to: met, breached (not waived), waived, pending, cancelled."""
     counts = dict(sla.clocks.values_list("state").annotate(n=Count("pk")).order_by())

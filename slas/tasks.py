@@ -23,3 +23,26 @@ def evaluate_slas(full: bool = False) -> dict:
 
     result = sla_sweep(now=timezone.now(), full=full)
     return {"response": result.response, "cadence": result.cadence, "volume": result.volume, "skipped": result.skipped}
+
+
+@shared_task(name="slas.send_digests", acks_late=True, soft_time_limit=480, time_limit=540)
+def send_digests() -> dict:
+    """Hourly: schedule the digests of teams whose Monday 08:00 has passed, and send what is due.
+    Safe to run twice or at once: each delivery is claimed before it is sent."""
+    from slas.services import notifications
+
+    now = timezone.now()
+    scheduled = notifications.digests_schedule(now=now)
+    result = notifications.deliveries_send(now=now)
+    return {"scheduled": scheduled, "sent": result.sent, "failed": result.failed, "skipped": result.skipped}
+
+
+@shared_task(name="slas.send_reminders", acks_late=True, soft_time_limit=240, time_limit=280)
+def send_reminders() -> dict:
+    """Every 5 minutes: one reminder per at-risk clock for reps who asked for them."""
+    from slas.services import notifications
+
+    now = timezone.now()
+    scheduled = notifications.reminders_schedule(now=now)
+    result = notifications.deliveries_send(now=now)
+    return {"scheduled": scheduled, "sent": result.sent, "failed": result.failed}

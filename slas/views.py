@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -10,14 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from slas import selectors, services
 from slas.filters import BreachFilter
-from slas.forms import HELP, AcknowledgeForm, SlaForm, WaiveForm
+from slas.forms import HELP, AcknowledgeForm, NotificationPreferencesForm, SlaForm, WaiveForm
 from slas.models import Sla
+from slas.services import notifications
 from teams import permissions
-from teams.models import Team
+from teams.models import Team, User
 
 PAGE_SIZE = 50
 
@@ -203,3 +207,33 @@ def _back(request: HttpRequest) -> HttpResponse:
     if not target.startswith("/") or target.startswith("//"):
         target = reverse("slas:breaches")
     return redirect(target)
+
+
+# -- e-mail preferences and one-click unsubscribe -------------------------------------------------
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {name: getattr(user, name) for name in ("digest_enabled", "digest_when_empty", "reminders_enabled")}
+    form = NotificationPreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        notifications.preferences_update(user=user, **form.cleaned_data)
+        messages.success(request, _("Your e-mail preferences are saved."))
+        return redirect("notification_preferences")
+    return render(request, "slas/preferences.html", {"form": form})
+
+
+@csrf_exempt  # mail clients' one-click POST carries no CSRF token; the signed token is the proof
+@login_not_required
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every e-mail: works without logging in. GET asks (mail scanners open
+    links), POST switches the e-mail off (also the one-click POST of mail clients)."""
+    try:
+        data = signing.loads(token, salt=notifications.UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return render(request, "slas/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        try:
+            _user, kind = notifications.unsubscribe(token=token)
+        except (signing.BadSignature, User.DoesNotExist):
+            return render(request, "slas/unsubscribe.html", {"invalid": True}, status=400)
+        return render(request, "slas/unsubscribe.html", {"done": True, "kind": kind})
+    return render(request, "slas/unsubscribe.html", {"kind": data.get("k")})

@@ -163,6 +163,9 @@ class User(AbstractUser):
         verbose_name=_("team"),
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    digest_enabled = models.BooleanField(_("weekly breach digest"), default=True)
+    digest_when_empty = models.BooleanField(_("send the digest even when there is nothing to report"), default=False)
+    reminders_enabled = models.BooleanField(_("a reminder when a lead's SLA is at risk"), default=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):

@@ -18,6 +18,7 @@ PUBLIC = {
     "password_reset_complete",
     "language_set",
     "health",
+    "unsubscribe",
 }
 
 

@@ -12,7 +12,7 @@ from kpis import demo as kpis_demo
 from kpis.scorecards import scorecards_compute
 from leads import demo as leads_demo
 from slas import demo as slas_demo
-from slas.services import sla_sweep
+from slas.services import notifications, sla_sweep
 from teams import demo as teams_demo
 
 
@@ -33,10 +33,13 @@ class Command(BaseCommand):
         breaches = sla_sweep(now=now).total
         kpis = kpis_demo.seed(now=now, start=start)
         scorecards_compute(now=now)
+        # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
+        notifications.digests_schedule(now=now)
+        sent = notifications.deliveries_send(now=now).sent
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {users} users, {slas} SLAs, {leads} leads, {breaches} new breaches"
-                f" and {kpis} KPIs created; scorecards computed."
+                f" and {kpis} KPIs created; scorecards computed; {sent} digest e-mails written."
             )
         )
         names = ", ".join(username for username, *_ in teams_demo.USERS)

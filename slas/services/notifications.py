@@ -1,0 +1,199 @@
+"""E-mail notifications: the weekly breach digest and at-risk reminders, each sent at most once.
+
+Every message is a `Delivery` row, unique per (recipient, week) or (recipient, clock),
+created with ON CONFLICT DO NOTHING, claimed with a conditional UPDATE (pending or
+failed → sending) before it is sent and marked sent after. A repeated or concurrent run
+finds nothing left to claim. A failed send (SMTP refused) is marked failed and retried
+with exponential backoff; nothing is marked sent that was not.
+
+The crash window: if a worker dies after the mail server accepted a message but before
+the row was marked sent, the row stays `sending`; after `STALE_SENDING` it is claimed
+again and that one message is sent a second time. That is the only duplicate possible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from slas.digests import digest_for, digest_recipients, link, previous_week, reminder_for
+from slas.models import Clock, Delivery, Sla
+from teams.models import Team, User
+
+STALE_SENDING = timedelta(hours=1)
+MAX_ATTEMPTS = 8
+UNSUBSCRIBE_SALT = "selaras.unsubscribe"
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+# -- scheduling ------------------------------------------------------------------------------
+def digests_schedule(*, now: datetime, week_start: date | None = None) -> int:
+    """Create the digest deliveries that are due: for each team whose local time has passed
+    Monday 08:00, one per recipient for the previous ISO week (or for `week_start`, for
+    every team). Idempotent: existing deliveries are left alone. Returns rows created."""
+    rows = []
+    for team in Team.objects.order_by("name"):
+        week = week_start or previous_week(team=team, now=now)
+        if week is None:
+            continue
+        rows += [
+            Delivery(kind=Delivery.Kind.DIGEST, recipient=user, week_start=week, next_attempt_at=now, created_at=now)
+            for user in digest_recipients(team=team)
+        ]
+    before = Delivery.objects.filter(kind=Delivery.Kind.DIGEST).count()
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return Delivery.objects.filter(kind=Delivery.Kind.DIGEST).count() - before
+
+
+def reminders_schedule(*, now: datetime) -> int:
+    """One reminder per at-risk response clock whose owner asked for reminders. Idempotent."""
+    at_risk = Clock.objects.filter(
+        state=Clock.State.RUNNING,
+        kind=Sla.Kind.RESPONSE,
+        warn_at__lte=now,
+        due_at__gt=now,
+        owner__reminders_enabled=True,
+        owner__is_active=True,
+    ).exclude(reminders__isnull=False)
+    rows = [
+        Delivery(
+            kind=Delivery.Kind.REMINDER, recipient_id=owner_id, clock_id=clock_id, next_attempt_at=now, created_at=now
+        )
+        for clock_id, owner_id in at_risk.values_list("pk", "owner_id")
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# -- sending ----------------------------------------------------------------------------------
+def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
+    """Send every delivery that is due, each claimed first so that no two runs send it."""
+    result = SendResult()
+    due = Q(status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED], next_attempt_at__lte=now) | Q(
+        status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_SENDING
+    )
+    candidates = list(
+        Delivery.objects.filter(due, attempts__lt=MAX_ATTEMPTS)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+    for pk in candidates:
+        claimed = Delivery.objects.filter(due, pk=pk).update(status=Delivery.Status.SENDING, claimed_at=now)
+        if claimed != 1:
+            continue  # another run took it
+        delivery = Delivery.objects.select_related("recipient__team", "clock__lead", "clock__sla").get(pk=pk)
+        _send_one(delivery, now=now, connection=connection, result=result)
+    return result
+
+
+def _send_one(delivery: Delivery, *, now: datetime, connection, result: SendResult) -> None:
+    message = build_message(delivery, now=now)
+    if message is None:
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SKIPPED, sent_at=None)
+        result.skipped += 1
+        return
+    try:
+        message.connection = connection
+        message.send()
+    except Exception as exc:
+        attempts = delivery.attempts + 1
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.FAILED,
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=now + min(timedelta(minutes=2**attempts), timedelta(hours=6)),
+        )
+        result.failed += 1
+        return
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=now, attempts=delivery.attempts + 1, last_error=""
+    )
+    result.sent += 1
+
+
+def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternatives | None:
+    """The e-mail for a delivery in the recipient's language and team time zone; None when a
+    digest would be empty and the recipient did not ask for empty ones."""
+    user = delivery.recipient
+    team = user.team
+    if team is None or not user.email:
+        return None
+    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(ZoneInfo(team.timezone)):
+        if delivery.kind == Delivery.Kind.DIGEST:
+            if not user.digest_enabled:
+                return None
+            content = digest_for(user=user, team=team, week_start=delivery.week_start, now=now)
+            if content.is_empty and not user.digest_when_empty:
+                return None
+            context, template, kind = {"digest": content}, "emails/digest", "digest"
+        else:
+            if not user.reminders_enabled:
+                return None
+            context, template, kind = {"reminder": reminder_for(clock=delivery.clock)}, "emails/reminder", "reminder"
+        unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
+        context.update(user=user, team=team, unsubscribe=unsubscribe, zone=team.timezone)
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[user.email],
+        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# -- unsubscribing ----------------------------------------------------------------------------
+def unsubscribe_token(*, user: User, kind: str) -> str:
+    """A signed token that switches one kind of e-mail off for `user`, no login needed."""
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe(*, token: str) -> tuple[User, str]:
+    """Switch off what the token names. Raises signing.BadSignature for a tampered token."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    user = User.objects.get(pk=data["u"])
+    field = {"digest": "digest_enabled", "reminder": "reminders_enabled"}.get(data["k"])
+    if field is None:
+        raise signing.BadSignature("unknown kind")
+    setattr(user, field, False)
+    user.save(update_fields=[field])
+    return user, data["k"]
+
+
+def preferences_update(*, user: User, digest_enabled: bool, digest_when_empty: bool, reminders_enabled: bool) -> User:
+    user.digest_enabled, user.digest_when_empty, user.reminders_enabled = (
+        digest_enabled,
+        digest_when_empty,
+        reminders_enabled,
+    )
+    user.save(update_fields=["digest_enabled", "digest_when_empty", "reminders_enabled"])
+    return user
+
+
+def digest_dry_run(*, week_start: date, now: datetime) -> list[tuple[User, Team, int, bool]]:
+    """Who would get which digest for a week: (recipient, team, breaches, empty?). Writes nothing."""
+    found = []
+    for team in Team.objects.order_by("name"):
+        for user in digest_recipients(team=team):
+            content = digest_for(user=user, team=team, week_start=week_start, now=now)
+            found.append((user, team, len(content.breaches), content.is_empty and not user.digest_when_empty))
+    return found
