@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-e2e lint format migrate seed clean messages
+.PHONY: install run test test-e2e lint format migrate seed clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,6 @@ messages: install
 
 clean:
 	rm -rf var staticfiles .pytest_cache
+
+screenshots: install
+	$(BIN)/python docs/make_screenshots.py

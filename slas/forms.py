@@ -70,6 +70,8 @@ class SlaForm(forms.ModelForm):
                 self.fields[name].required = name != "warn_at_percent"
         if not self.instance.pk:
             defaults = {
+                "target_value": 1,
+                "target_unit": Sla.Unit.BUSINESS_DAYS,
                 "min_touches": 5,
                 "window_days": 30,
                 "leads_per_rep": 50,

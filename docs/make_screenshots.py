@@ -1,0 +1,112 @@
+"""Screenshots of Selaras with the demo data, for the README: `make screenshots`.
+
+Builds a throw-away SQLite database with `seed_demo`, serves it on a free local port
+and photographs the main pages in Debian's Chromium (never a downloaded browser).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# (file, user, path, phone?)
+LONG = {"breaches.png", "sla.png"}
+SHOTS = [
+    ("dashboard.png", "sales.manager", "/", False),
+    ("queue-phone.png", "rep1", "/leads/queue/", True),
+    ("lead.png", "rep1", None, False),
+    ("sla-form.png", "sales.manager", "/slas/new/response/", False),
+    ("sla.png", "sales.manager", "/slas/1/", False),
+    ("breaches.png", "sales.manager", "/breaches/", False),
+    ("scorecards.png", "marketing.manager", "/scorecards/", False),
+    ("insights.png", "marketing.manager", "/insights/", False),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    chromium = shutil.which("chromium") or sys.exit("Chromium is needed: apt-get install chromium")
+    workdir = Path(tempfile.mkdtemp(prefix="selaras-shots-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
+        "EMAIL_FILE_PATH": str(workdir / "mail"),
+        "CELERY_FILESYSTEM_DIR": str(workdir / "celery"),
+        "DEBUG": "true",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    subprocess.run([*manage, "seed_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(50):
+            try:
+                urlopen(f"{base}/health/", timeout=1)  # noqa: S310 (our own local server)
+                break
+            except OSError:
+                time.sleep(0.2)
+        shoot(chromium, base, env)
+    finally:
+        server.terminate()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def shoot(chromium: str, base: str, env: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        for name, username, path, phone in SHOTS:
+            viewport = {"width": 375, "height": 812} if phone else {"width": 1280, "height": 900}
+            context = browser.new_context(viewport=viewport, device_scale_factor=1)
+            page = context.new_page()
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", "selaras-demo")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            if path is None:  # the first lead in the rep's queue
+                page.goto(f"{base}/leads/queue/")
+                path = page.locator("article h2 a").first.get_attribute("href")
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            # Long lists are shown as a person first sees them: the first screenful.
+            page.screenshot(path=str(OUT / name), full_page=not phone and name not in LONG)
+            context.close()
+            print(f"docs/screenshots/{name}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
