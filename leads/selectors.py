@@ -28,10 +28,10 @@ def lead_get(*, user: User, pk: int) -> Lead:
 
 
 def lead_queue(*, user: User) -> QuerySet[Lead]:
-    """The rep's open leads, most urgent first: by the nearest deadline of their running SLA
-    clocks (overdue, then at risk, then the rest), then unanswered ones (no follow-up since
-    they got the lead), then the longest waiting. One query; annotated with `answered`,
-    `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`."""
+    """The rep's open leads, most urgent first: unanswered ones (no follow-up since they got
+    the lead) before the rest, and within each, the nearest deadline of a running SLA clock
+    first (overdue, then at risk), then the longest waiting. One query; annotated with
+    `answered`, `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`."""
     touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead")
     running = Clock.objects.filter(lead=OuterRef("pk"), owner=user, state=Clock.State.RUNNING).order_by("due_at")
     return (
@@ -44,7 +44,7 @@ def lead_queue(*, user: User) -> QuerySet[Lead]:
             sla_due_at=Subquery(running.values("due_at")[:1]),
             sla_warn_at=Subquery(running.values("warn_at")[:1]),
         )
-        .order_by(F("sla_due_at").asc(nulls_last=True), "answered", "assigned_at", "pk")
+        .order_by("answered", F("sla_due_at").asc(nulls_last=True), "assigned_at", "pk")
     )
 
 
