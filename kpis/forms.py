@@ -17,6 +17,7 @@ class KpiForm(forms.ModelForm):
         fields = ["name", "metric", "unit", "aggregation", "team"]
 
     def __init__(self, *args, teams, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "kpi_%s")  # several forms share one page
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         self.fields["team"].empty_label = _("The whole company")
@@ -37,6 +38,7 @@ class TargetForm(forms.ModelForm):
         help_texts = {"period_start": _("The first day of the month, quarter or year.")}
 
     def __init__(self, *args, kpis, teams, people, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "target_%s")  # several forms share one page
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = kpis
         self.fields["team"].queryset = teams
@@ -61,6 +63,7 @@ class MeasurementForm(forms.ModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, kpis, teams, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "value_%s")  # several forms share one page
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = kpis
         self.fields["team"].queryset = teams
@@ -86,6 +89,7 @@ class PeriodForm(forms.Form):
     end = forms.DateField(required=False, label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, teams, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "period_%s")  # several forms share one page
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         for field in self.fields.values():
@@ -110,6 +114,7 @@ class MeasurementImportForm(forms.Form):
     )
 
     def __init__(self, *args, kpis, teams, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "import_%s")  # several forms share one page
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = kpis
         self.fields["team"].queryset = teams

@@ -70,3 +70,6 @@ def login(page):
         page.wait_for_url("**/")
 
     return sign_in
+
+
+from tests.slas.conftest import response_sla  # noqa: E402, F401  (the SPEC's response SLA, for journeys)
