@@ -55,7 +55,7 @@ class TargetSerializer(serializers.ModelSerializer):
         for name in ("kpi", "team", "user"):
             if name in validated_data and validated_data.pop(name) != getattr(instance, name):
                 raise serializers.ValidationError({name: [_("Create a new target instead.")]})
-        return services.target_update(target=instance, by=self.context["request"].user, **validated_data)
+        return services.target_update(item=instance, by=self.context["request"].user, **validated_data)
 
 
 class ProgressSerializer(serializers.Serializer):

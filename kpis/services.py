@@ -85,19 +85,21 @@ def target_create(
     return item
 
 
-def target_update(*, target: Target, by: User, **fields: Any) -> Target:
+def target_update(*, item: Target, by: User, **fields: Any) -> Target:
+    """Change a target's value or period (`item` is the Target; `target` among `fields` is the value)."""
     allowed = {"target", "period_start", "period_end", "period"}
     if set(fields) - allowed:
         raise ValidationError(_("Only the value and the period of a target can change."))
-    _may_manage(by, target.team, target.user)
+    _may_manage(by, item.team, item.user)
     for name in ("target", "period_start"):
         if name in fields:
-            setattr(target, name, fields[name])
-    target.period, target.period_end = _period(target.period_start, fields.get("period_end"), fields.get("period"))
-    _validate_target(target)
-    target._history_user = by
-    target.save()
-    return target
+            setattr(item, name, fields[name])
+    period = fields.get("period") or (None if "period_end" in fields or "period_start" in fields else item.period)
+    item.period, item.period_end = _period(item.period_start, fields.get("period_end"), period)
+    _validate_target(item)
+    item._history_user = by
+    item.save()
+    return item
 
 
 def measurement_create(

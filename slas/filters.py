@@ -10,6 +10,17 @@ from slas.models import Breach, Sla
 from teams.models import Role, Team, User
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number in the range a database key can hold (else a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class BreachFilter(django_filters.FilterSet):
     STATUS = [("open", _("Open")), ("acknowledged", _("Acknowledged")), ("waived", _("Waived"))]
 
@@ -19,7 +30,7 @@ class BreachFilter(django_filters.FilterSet):
     rep = django_filters.ModelChoiceFilter(
         field_name="responsible_user", queryset=User.objects.filter(role=Role.SALES_REP), label=_("Rep")
     )
-    lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead"))
+    lead = IdFilter(field_name="lead_id", label=_("Lead"))
     status = django_filters.ChoiceFilter(choices=STATUS, method="by_status", label=_("Status"))
     since = django_filters.DateTimeFilter(field_name="due_at", lookup_expr="gte", label=_("Due from"))
     until = django_filters.DateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("Due before"))

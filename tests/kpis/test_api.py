@@ -98,3 +98,19 @@ def test_scorecards_are_listed_by_team_and_period(api_as, users, sales_team, oth
     other = Scorecard.objects.filter(team=other_sales_team).first()
     assert client.get(f"/api/v1/scorecards/{other.pk}/").status_code == 404
     assert api_as(users["marketer"]).get(f"/api/v1/scorecards/{other.pk}/").status_code == 200
+
+
+def test_patching_only_a_targets_value_keeps_its_period(api_as, users, sales_team):
+    from datetime import date
+    from decimal import Decimal
+
+    from kpis import services
+
+    kpi = services.kpi_create(by=users["admin"], name="Leads", metric="leads_created")
+    target = services.target_create(
+        by=users["admin"], kpi=kpi, team=sales_team, period="month", period_start=date(2026, 8, 1), target=Decimal(5)
+    )
+    response = api_as(users["admin"]).patch(f"/api/v1/kpi-targets/{target.pk}/", {"target": "7"}, format="multipart")
+    assert response.status_code == 200, response.content
+    target.refresh_from_db()
+    assert (target.target, target.period, target.period_end) == (Decimal(7), "month", date(2026, 8, 31))

@@ -269,3 +269,8 @@ def test_lead_api_detail_has_sla_status(api_as, users, sales_team, response_sla,
         status = api_as(users["sales_rep"]).get(f"/api/v1/leads/{lead.pk}/").json()["sla_status"]
     assert {(s["kind"], s["state"]) for s in status} == {("response", "pending"), ("cadence", "pending")}
     assert {s["due_at"] for s in status} >= {"2026-08-05T17:00:00+07:00"}
+
+
+@pytest.mark.parametrize("value", ["-2.07e+37", "99999999999999999999999", "abc", "0"])
+def test_a_wild_lead_filter_is_a_400_not_a_500(api_as, users, value):
+    assert api_as(users["admin"]).get("/api/v1/breaches/", {"lead": value}).status_code == 400
