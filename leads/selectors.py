@@ -22,11 +22,6 @@ def lead_list(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.filter(permissions.lead_scope(user)).select_related("owner", "team", "campaign")
 
 
-def lead_get(*, user: User, pk: int) -> Lead:
-    """One lead `user` may see; Lead.DoesNotExist otherwise (a 404, never a 403)."""
-    return lead_list(user=user).get(pk=pk)
-
-
 def lead_queue(*, user: User) -> QuerySet[Lead]:
     """The rep's open leads, most urgent first: unanswered ones (no follow-up since they got
     the lead) before the rest, and within each, the nearest deadline of a running SLA clock

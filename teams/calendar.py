@@ -120,16 +120,6 @@ class BusinessCalendar:
         """True when `instant` lies inside working time (interval ends included)."""
         return any(start <= instant <= end for start, end in self.intervals(self.local_date(instant)))
 
-    def next_opening(self, instant: datetime) -> datetime:
-        """`instant` itself when inside working time, otherwise the next moment work starts."""
-        day = self.local_date(instant)
-        for _ in range(MAX_DAYS_SEARCHED):
-            for start, end in self.intervals(day):
-                if instant < end:
-                    return max(instant, start)
-            day += timedelta(days=1)
-        raise CalendarError("No working time in the next ten years.")
-
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant at which `duration` of business time has elapsed after `start`.
 

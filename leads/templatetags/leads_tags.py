@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from leads.models import Rejection, Source
+from leads.models import Rejection
 
 register = template.Library()
 
@@ -46,9 +46,3 @@ def query_with(context, **changes) -> str:
 def rejection_reason(code: str) -> str:
     """The words for a rejection reason code (as stored in a scorecard)."""
     return dict(Rejection.Reason.choices).get(code, code)
-
-
-@register.filter
-def source_label(code: str) -> str:
-    """The words for a lead source code."""
-    return dict(Source.choices).get(code, code)
