@@ -9,7 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from leads.models import Source
 from slas import selectors, services
 from slas.filters import BreachFilter
-from slas.models import Breach, Sla
+from slas.models import TERM_FIELDS, Breach, Sla
 from teams import permissions
 from teams.models import Team
 
@@ -25,25 +25,7 @@ class SlaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sla
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "team",
-            "target_value",
-            "target_unit",
-            "warn_at_percent",
-            "min_touches",
-            "window_days",
-            "from_team",
-            "leads_per_rep",
-            "period",
-            "count_rejected",
-            "sources",
-            "is_active",
-            "active_from",
-            "version",
-        ]
+        fields = ["id", "name", "kind", "team", *TERM_FIELDS, "is_active", "active_from", "version"]
         read_only_fields = ["active_from", "version"]
 
     def create(self, validated_data: dict) -> Sla:

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Source
-from slas.models import Sla
+from slas.models import TERM_FIELDS, Sla
 
 KIND_FIELDS = {
     Sla.Kind.RESPONSE: ["target_value", "target_unit", "warn_at_percent"],
@@ -35,20 +35,7 @@ class SlaForm(forms.ModelForm):
 
     class Meta:
         model = Sla
-        fields = [
-            "name",
-            "team",
-            "target_value",
-            "target_unit",
-            "warn_at_percent",
-            "min_touches",
-            "window_days",
-            "from_team",
-            "leads_per_rep",
-            "period",
-            "count_rejected",
-            "sources",
-        ]
+        fields = ["name", "team", *TERM_FIELDS]
 
     def __init__(self, *args, kind: str, teams, from_teams, **kwargs) -> None:
         super().__init__(*args, **kwargs)
