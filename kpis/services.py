@@ -28,6 +28,12 @@ def _may_manage(by: User, team: Team | None, user: User | None = None) -> None:
         raise PermissionDenied
 
 
+def _may_use(by: User, kpi: Kpi) -> None:
+    """A target or a value may only be set on a company KPI or on a KPI of a team `by` manages."""
+    if kpi.team_id is not None and not permissions.can_manage_kpis(by, kpi.team):
+        raise PermissionDenied
+
+
 def kpi_create(
     *,
     by: User,
@@ -77,6 +83,7 @@ def target_create(
     if team is not None and user is not None:
         raise ValidationError(_("A target is for a team, for a person, or for the company: not both."))
     _may_manage(by, team, user)
+    _may_use(by, kpi)
     item = Target(kpi=kpi, team=team, user=user, target=target, created_by=by, period_start=period_start)
     item.period, item.period_end = _period(period_start, period_end, period)
     _validate_target(item)
@@ -109,6 +116,7 @@ def measurement_create(
     if kpi.metric != Metric.MANUAL:
         raise ValidationError({"kpi": [_("Values are entered for manual KPIs only; built-in ones are computed.")]})
     _may_manage(by, team, user)
+    _may_use(by, kpi)
     item = Measurement(kpi=kpi, team=team, user=user, date=day, value=value, created_by=by)
     item.full_clean(exclude=["created_by"])
     item._history_user = by
@@ -158,6 +166,7 @@ def measurements_import(*, by: User, kpi: Kpi, file: IO[bytes], team: Team | Non
     if kpi.metric != Metric.MANUAL:
         raise ValidationError({"kpi": [_("Values are entered for manual KPIs only; built-in ones are computed.")]})
     _may_manage(by, team)
+    _may_use(by, kpi)
     result, rows = MeasurementImport(), []
     try:
         text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")

@@ -114,3 +114,13 @@ def test_patching_only_a_targets_value_keeps_its_period(api_as, users, sales_tea
     assert response.status_code == 200, response.content
     target.refresh_from_db()
     assert (target.target, target.period, target.period_end) == (Decimal(7), "month", date(2026, 8, 31))
+
+
+def test_a_value_for_another_teams_kpi_is_refused_through_the_api(api_as, users, sales_team, marketing_team):
+    from kpis import services
+    from kpis.models import Measurement
+
+    visitors = services.kpi_create(by=users["marketing_manager"], name="Visitors", metric="manual", team=marketing_team)
+    value = {"kpi": visitors.pk, "team": sales_team.pk, "date": "2026-08-03", "value": "5"}
+    assert api_as(users["sales_manager"]).post("/api/v1/kpi-measurements/", value, format="json").status_code == 403
+    assert not Measurement.objects.exists()

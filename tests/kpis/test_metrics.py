@@ -307,3 +307,36 @@ def test_scorecards_cost_the_same_queries_whatever_the_data_size(users, sales_te
     small = count()
     add(40)
     assert count() == small
+
+
+def test_another_teams_kpi_takes_no_targets_or_values_from_a_manager(users, sales_team, marketing_team):
+    visitors = services.kpi_create(by=users["marketing_manager"], name="Visitors", metric="manual", team=marketing_team)
+    with pytest.raises(PermissionDenied):
+        services.measurement_create(
+            by=users["sales_manager"], kpi=visitors, team=sales_team, day=date(2026, 8, 3), value=Decimal(1)
+        )
+    with pytest.raises(PermissionDenied):
+        services.target_create(
+            by=users["sales_manager"],
+            kpi=visitors,
+            team=sales_team,
+            period="month",
+            period_start=date(2026, 8, 1),
+            target=Decimal(1),
+        )
+    with pytest.raises(PermissionDenied):
+        services.measurements_import(
+            by=users["sales_manager"], kpi=visitors, team=sales_team, file=_csv("date,value\n2026-08-03,1\n")
+        )
+    company = services.kpi_create(by=users["admin"], name="Revenue", metric="revenue_won")
+    assert (
+        services.target_create(
+            by=users["sales_manager"],
+            kpi=company,
+            team=sales_team,
+            period="month",
+            period_start=date(2026, 8, 1),
+            target=Decimal(1),
+        ).kpi
+        == company
+    )
