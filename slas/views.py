@@ -29,10 +29,15 @@ PAGE_SIZE = 50
 def sla_list(request: HttpRequest) -> HttpResponse:
     slas = list(selectors.sla_list(user=request.user).order_by("team__name", "kind", "name"))
     now = timezone.now()
-    rows = []
-    for sla in slas:
-        counts = selectors.sla_counts(sla=sla, now=now)
-        rows.append({"sla": sla, "counts": counts, "rate": selectors.compliance(counts["met"], counts["breached"])})
+    counts = selectors.sla_counts_for(slas=slas, now=now)
+    rows = [
+        {
+            "sla": sla,
+            "counts": counts[sla.pk],
+            "rate": selectors.compliance(counts[sla.pk]["met"], counts[sla.pk]["breached"]),
+        }
+        for sla in slas
+    ]
     context = {"rows": rows, "can_create": permissions.can_create_slas(request.user), "kinds": Sla.Kind.choices}
     return render(request, "slas/sla_list.html", context)
 

@@ -274,3 +274,21 @@ def test_lead_api_detail_has_sla_status(api_as, users, sales_team, response_sla,
 @pytest.mark.parametrize("value", ["-2.07e+37", "99999999999999999999999", "abc", "0"])
 def test_a_wild_lead_filter_is_a_400_not_a_500(api_as, users, value):
     assert api_as(users["admin"]).get("/api/v1/breaches/", {"lead": value}).status_code == 400
+
+
+def test_the_sla_list_costs_the_same_queries_for_one_sla_or_three(client, users, sales_team, marketing_team, breach):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/slas/").status_code == 200
+        return len(queries)
+
+    client.force_login(users["admin"])
+    one = count()
+    services.sla_create(by=users["admin"], team=sales_team, kind="cadence", name="Cadence")
+    services.sla_create(by=users["admin"], team=sales_team, kind="volume", name="Volume", from_team=marketing_team)
+    assert count() == one
+    page = client.get("/slas/").content.decode()
+    assert "Cadence" in page and "Volume" in page
