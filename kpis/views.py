@@ -170,9 +170,8 @@ def _chosen_start(raw: str | None, starts: list[date]) -> date | None:
 
 # -- insights ----------------------------------------------------------------------------------
 def insights_page(request: HttpRequest) -> HttpResponse:
-    sales_teams = Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
-    if permissions.role_of(request.user) in {Role.SALES_MANAGER, Role.SALES_REP}:
-        sales_teams = sales_teams.filter(pk=request.user.team_id)
+    # The teams whose leads the user may see (the policy's lead scope decides which leads).
+    sales_teams = Team.objects.filter(permissions.lead_team_scope(request.user)).order_by("name")
     form = PeriodForm(request.GET or None, teams=sales_teams)
     today = timezone.localdate()
     team, first, last = None, today - timedelta(days=90), today
@@ -182,9 +181,7 @@ def insights_page(request: HttpRequest) -> HttpResponse:
         last = form.cleaned_data["end"] or last
     scope = Scope(team=team)
     start, end = scope_range(scope, first, last)
-    leads = scoped_leads(scope).filter(team__in=sales_teams)
-    if permissions.role_of(request.user) == Role.SALES_REP:
-        leads = leads.filter(owner=request.user)
+    leads = scoped_leads(scope).filter(permissions.lead_scope(request.user), team__in=sales_teams)
     cohort = leads.filter(created_at__gte=start, created_at__lt=end)
     closed = leads.filter(closed_at__gte=start, closed_at__lt=end)
     context = {

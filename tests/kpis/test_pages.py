@@ -160,3 +160,13 @@ def test_a_marketing_manager_imports_values_on_the_kpi_page(client, users, marke
     client.force_login(users["marketer"])
     upload = SimpleUploadedFile("v.csv", b"date,value\n2026-08-04,1\n", content_type="text/csv")
     assert client.post("/kpis/values/import/", {"kpi": kpi.pk, "file": upload}).status_code == 403
+
+
+def test_insights_count_only_the_leads_the_user_may_see(client, users, sales_team):
+    closed_leads(users, sales_team, 4)  # all owned by rep1
+    for role, expected in [("sales_rep", "4"), ("other_rep", "0"), ("other_manager", "0"), ("sales_manager", "4")]:
+        client.force_login(users[role])
+        with time_machine.travel(NOW, tick=False):
+            response = client.get("/insights/?start=2026-08-01&end=2026-08-31")
+        closed = sum(row["closed"] for row in response.context["by_touches"])
+        assert str(closed) == expected, role
