@@ -28,11 +28,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _manageable_teams(user):
-    if permissions.is_admin(user):
-        return Team.objects.order_by("name")
-    if permissions.is_manager(user) and user.team_id:
-        return Team.objects.filter(pk=user.team_id)
-    return Team.objects.none()
+    return Team.objects.filter(permissions.kpi_team_scope(user)).order_by("name")
 
 
 def kpi_list(request: HttpRequest) -> HttpResponse:

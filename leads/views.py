@@ -65,7 +65,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     leads = selectors.lead_list(user=request.user)
     filters = LeadFilter(request.GET, queryset=leads, user=request.user)
     page = Paginator(filters.qs if filters.is_valid() else leads.none(), PAGE_SIZE).get_page(request.GET.get("page"))
-    can_bulk = permissions.is_admin(request.user) or permissions.role_of(request.user) == Role.SALES_MANAGER
+    can_bulk = permissions.can_assign_in_bulk(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)

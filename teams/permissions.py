@@ -136,6 +136,15 @@ def can_assign_lead(user: Any, lead: Any, owner: Any = None) -> bool:
     return False
 
 
+def can_assign_in_bulk(user: Any, team: Any | None = None) -> bool:
+    """Assign many leads at once or share them out in turn: admins, and sales managers (for
+    their own team when `team` is given)."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SALES_MANAGER and (team is None or _in_team(user, team.pk))
+
+
 def can_work_lead(user: Any, lead: Any) -> bool:
     """Log a touch, reject, or move the status of `lead`."""
     role = role_of(user)
@@ -270,6 +279,16 @@ def target_scope(user: Any) -> Q:
         return company | Q(team_id=user.team_id) | Q(user__team_id=user.team_id)
     if role == Role.SALES_REP:
         return company | Q(team_id=user.team_id) | Q(user_id=user.pk)
+    return NOTHING
+
+
+def kpi_team_scope(user: Any) -> Q:
+    """Teams whose KPIs, targets and values a user manages (see `can_manage_kpis`)."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return EVERYTHING
+    if role in MANAGERS and user.team_id:
+        return Q(pk=user.team_id)
     return NOTHING
 
 

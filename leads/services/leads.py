@@ -17,7 +17,7 @@ from simple_history.utils import bulk_update_with_history
 from leads.models import CLOSED, STAGE, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange
 from slas import services as slas_services
 from teams import permissions
-from teams.models import Role, Team, User
+from teams.models import Team, User
 from teams.selectors import team_reps
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
@@ -155,7 +155,7 @@ def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datet
     reps = list(team_reps(team=team).order_by("pk"))
     if not reps:
         raise ValidationError(_("This team has no active reps to share leads with."))
-    if not (permissions.is_admin(by) or (permissions.role_of(by) == Role.SALES_MANAGER and by.team_id == team.pk)):
+    if not permissions.can_assign_in_bulk(by, team):
         raise PermissionDenied
     last = (
         Assignment.objects.filter(lead__team=team, owner__in=reps)

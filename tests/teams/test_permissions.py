@@ -239,3 +239,16 @@ def test_target_visibility(users, sales_team, other_sales_team):
     assert seen("sales_rep") == {"company", "team", "mine"}
     assert seen("sales_manager") == {"company", "team", "mine", "teammate"}
     assert seen("marketer") == set(rows)
+
+
+def test_bulk_assignment_and_kpi_teams(users, sales_team, other_sales_team, marketing_team):
+    assert [permissions.can_assign_in_bulk(users[role]) for role in ROLES] == [True, True, False, False, False]
+    assert permissions.can_assign_in_bulk(users["sales_manager"], sales_team)
+    assert not permissions.can_assign_in_bulk(users["sales_manager"], other_sales_team)
+    managed = {role: set(Team.objects.filter(permissions.kpi_team_scope(users[role]))) for role in ROLES}
+    assert managed["admin"] == set(Team.objects.all())
+    assert managed["sales_manager"] == {sales_team} and managed["marketing_manager"] == {marketing_team}
+    assert managed["sales_rep"] == managed["marketer"] == set()
+    for role in ROLES:
+        for team in Team.objects.all():
+            assert (team in managed[role]) == permissions.can_manage_kpis(users[role], team), (role, team)
