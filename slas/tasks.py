@@ -25,7 +25,16 @@ def evaluate_slas(full: bool = False) -> dict:
     return {"response": result.response, "cadence": result.cadence, "volume": result.volume, "skipped": result.skipped}
 
 
-@shared_task(name="slas.send_digests", acks_late=True, soft_time_limit=480, time_limit=540)
+@shared_task(
+    name="slas.send_digests",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=10,
+    soft_time_limit=480,
+    time_limit=540,
+)
 def send_digests() -> dict:
     """Hourly: schedule the digests of teams whose Monday 08:00 has passed, and send what is due.
     Safe to run twice or at once: each delivery is claimed before it is sent."""
@@ -37,7 +46,16 @@ def send_digests() -> dict:
     return {"scheduled": scheduled, "sent": result.sent, "failed": result.failed, "skipped": result.skipped}
 
 
-@shared_task(name="slas.send_reminders", acks_late=True, soft_time_limit=240, time_limit=280)
+@shared_task(
+    name="slas.send_reminders",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=280,
+)
 def send_reminders() -> dict:
     """Every 5 minutes: one reminder per at-risk clock for reps who asked for them."""
     from slas.services import notifications

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -42,7 +43,6 @@ from slas.selectors import volume_delivered, volume_expected
 from teams.calendar import period_bounds
 
 LEASE = timedelta(minutes=10)  # longer than any run; an expired lease is a dead worker's
-CHUNK = 50_000
 CLOSED = ("won", "lost", "rejected")
 BREACH_COLUMNS = [
     "sla_id",
@@ -84,19 +84,19 @@ class SweepResult:
         return self.response + self.cadence + self.volume
 
 
-def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int = CHUNK) -> SweepResult:
+def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = None) -> SweepResult:
     """Record the breaches of every clock and volume period that fell due by `now`.
 
-    One sweep runs at a time (a lease in the database); a second one started meanwhile
+    One sweep runs at a time (an advisory lock, or a lease on SQLite); a second one started meanwhile
     returns at once with `skipped=True`, and would record nothing new if it did run.
     """
     holder = uuid.uuid4().hex
-    if not _lease_take(holder):
+    if not _guard_take(holder):
         return SweepResult(skipped=True)
     try:
         result = SweepResult()
         if full:
-            _sweep_full(now=now, chunk_size=chunk_size, result=result)
+            _sweep_full(now=now, chunk_size=chunk_size or settings.SLA_SWEEP_CHUNK, result=result)
         else:
             with transaction.atomic():
                 _sweep_clocks(Clock.objects.filter(state=Clock.State.RUNNING, due_at__lte=now), now, result)
@@ -104,7 +104,7 @@ def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int = CHUNK) -> 
         _sweep_volume(now=now, result=result)
         return result
     finally:
-        SweepLease.objects.filter(name="sweep", holder=holder).update(until=None, holder="")
+        _guard_release(holder)
 
 
 def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
@@ -291,6 +291,31 @@ def _judge_period(sla: Sla, start: date, end: date, now: datetime) -> int:
 
 
 # -- one sweep at a time ----------------------------------------------------------------------
+# On PostgreSQL a session advisory lock: it dies with the connection, so a worker killed
+# mid-sweep (SIGKILL, lost machine) frees it at once and the next run completes. SQLite
+# has no such lock; there a lease row expires after LEASE instead.
+ADVISORY_LOCK_KEY = 0x5E1A_5A5E
+
+
+def _guard_take(holder: str) -> bool:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            return bool(cursor.fetchone()[0])
+    return _lease_take(holder)
+
+
+def _guard_release(holder: str) -> None:
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+        else:
+            SweepLease.objects.filter(name="sweep", holder=holder).update(until=None, holder="")
+    except DatabaseError:
+        pass  # the connection is gone, and the advisory lock with it; the lease expires
+
+
 def _lease_take(holder: str) -> bool:
     """Take the sweep lease unless another live sweep holds it (one conditional UPDATE)."""
     wall = timezone.now()

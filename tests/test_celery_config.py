@@ -1,0 +1,70 @@
+"""The Celery settings the reliability promises rest on, and the rule that web code never
+enqueues a task (so a refused or stalled broker cannot hold up a request)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from salesmarketing.celery import app
+
+ROOT = Path(__file__).resolve().parents[1]
+VISIBILITY_TIMEOUT = 3600  # the Redis transport's, set in settings for redis:// brokers
+
+
+def test_a_task_is_acknowledged_after_it_ran_and_given_back_when_its_worker_dies():
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_BROKER_CONNECTION_MAX_RETRIES is None
+
+
+def test_every_task_ends_well_before_redis_would_redeliver_it():
+    """A task still running when the visibility timeout passes would be delivered twice."""
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert {"slas.evaluate_slas", "slas.send_digests", "slas.send_reminders", "kpis.compute_scorecards"} <= set(ours)
+    for name, task in ours.items():
+        hard = task.time_limit or settings.CELERY_TASK_TIME_LIMIT
+        soft = task.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
+        assert soft < hard < VISIBILITY_TIMEOUT, name
+        assert task.acks_late is True or name == "selaras.ping", name
+
+
+def test_the_redis_transport_times_out_fast_and_redelivers_after_an_hour():
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS))"
+    )
+    env = {
+        "REDIS_URL": "redis://127.0.0.1:6399/0",
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "salesmarketing.settings",
+    }
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    options = json.loads(out.stdout)
+    assert options["visibility_timeout"] == VISIBILITY_TIMEOUT
+    assert options["socket_connect_timeout"] <= 1
+
+
+def test_web_code_never_enqueues_a_task():
+    """Pages, the API and the services write the database; the periodic jobs pick the work up."""
+    offenders = []
+    for app_dir in ["salesmarketing", "teams", "leads", "slas", "kpis"]:
+        for path in sorted((ROOT / app_dir).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if (
+                "migrations" in relative.parts
+                or "management" in relative.parts
+                or path.name in ("tasks.py", "celery.py")
+            ):
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute) and node.attr in ("delay", "apply_async", "send_task"):
+                    offenders.append(f"{relative}:{node.lineno} .{node.attr}()")
+    assert not offenders
