@@ -6,7 +6,13 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -180,6 +186,15 @@ class RowErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class FieldErrorsSerializer(serializers.Serializer):
+    """A request refused before any row was read: messages by field (e.g. no file sent)."""
+
+    file = serializers.ListField(child=serializers.CharField(), required=False)
+    team = serializers.ListField(child=serializers.CharField(), required=False)
+    dry_run = serializers.ListField(child=serializers.CharField(), required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
 class ImportReportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     rows = serializers.IntegerField()
@@ -266,7 +281,15 @@ class LeadViewSet(
 
     @extend_schema(
         request={"multipart/form-data": ImportSerializer},
-        responses={200: ImportReportSerializer, 201: ImportReportSerializer, 400: ImportReportSerializer},
+        responses={
+            200: ImportReportSerializer,
+            201: ImportReportSerializer,
+            400: PolymorphicProxySerializer(
+                component_name="ImportRefusal",
+                serializers=[ImportReportSerializer, FieldErrorsSerializer],
+                resource_type_field_name=None,
+            ),
+        },
     )
     @action(
         detail=False,

@@ -1,30 +1,57 @@
-"""REST API for teams and users (SPEC §7): everyone signed in reads, admins write."""
+"""REST API for teams and users (SPEC §7): everyone signed in reads, admins write.
+
+Also the token endpoints: obtain with a password, rotate and revoke one's own.
+"""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from rest_framework import mixins, permissions, serializers, viewsets
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from teams import permissions as policy
-from teams import services
+from teams import services, tokens
 from teams.models import ClosedDate, Role, Team, User
 
 
 class AdminWritesOrReadOnly(permissions.BasePermission):
-    """Reads for any signed-in user; writes for admins only (403 otherwise)."""
+    """Reads for any signed-in user; writes for admins only (403 otherwise).
+
+    A write to one object is judged after the scoped lookup, so that an object outside the
+    user's scope answers 404 as it does to a read (SPEC §1), and only a visible one 403."""
 
     def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS or getattr(view, "detail", False):
+            return True
         return policy.can_manage_users_and_teams(request.user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in permissions.SAFE_METHODS or policy.can_manage_users_and_teams(request.user)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A local time of day as "HH:MM" (SPEC §2); the schema says so, rather than ISO's "HH:MM:SS"."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%H:%M", **kwargs)
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    work_start = serializers.TimeField(format="%H:%M", required=False)
-    work_end = serializers.TimeField(format="%H:%M", required=False)
-    break_start = serializers.TimeField(format="%H:%M", required=False, allow_null=True)
-    break_end = serializers.TimeField(format="%H:%M", required=False, allow_null=True)
+    work_start = HourMinuteField(required=False)
+    work_end = HourMinuteField(required=False)
+    break_start = HourMinuteField(required=False, allow_null=True)
+    break_end = HourMinuteField(required=False, allow_null=True)
     work_days = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=7), required=False)
     closed_dates = serializers.SerializerMethodField()
 
@@ -129,3 +156,62 @@ class UserViewSet(
 
     def get_queryset(self):
         return User.objects.filter(policy.user_scope(self.request.user)).order_by("username")
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True, help_text=gettext_lazy("Send it as `Authorization: Token <key>`."))
+
+
+class TokenView(ObtainAuthToken):
+    """POST username and password, get {"token": …} (throttled, and locked out by django-axes);
+    DELETE revokes the caller's own token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_token"
+
+    def get_permissions(self):
+        # Obtaining a token is how a script signs in; revoking one needs a signed-in caller.
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(
+        summary="Obtain your token",
+        description="Username and password in, the user's token out (created on first use). "
+        "Throttled, and locked out after repeated failures.",
+        request=AuthTokenSerializer,
+        responses={200: TokenSerializer},
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Revoke your token",
+        description="Deletes the caller's own token: calls with its key then answer 401. "
+        "Authenticated by session or by the token itself; answers 204 even when there was none.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        tokens.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRotateView(APIView):
+    """POST: replace the caller's key; the old one stops working at once."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="Rotate your token",
+        description="Replaces the caller's token with a new key (creating one if there was none). "
+        "Authenticated by session or by the current token, which stops working at once.",
+        request=None,
+        responses={200: TokenSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        token = tokens.token_rotate(user=request.user)
+        response = Response(TokenSerializer({"token": token.key}).data)
+        response["Cache-Control"] = "no-store"
+        return response

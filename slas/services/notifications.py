@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -102,6 +102,12 @@ def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
     return result
 
 
+def deliveries_retry(*, deliveries: QuerySet[Delivery], now: datetime) -> int:
+    """Make failed deliveries due now with a fresh count of attempts (an operator's action
+    once the mail server works again). Only failed rows: sent or sending ones are left."""
+    return deliveries.filter(status=Delivery.Status.FAILED).update(attempts=0, next_attempt_at=now)
+
+
 def _send_one(delivery: Delivery, *, now: datetime, connection, result: SendResult) -> None:
     message = build_message(delivery, now=now)
     if message is None:
@@ -148,7 +154,9 @@ def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternative
             context, template, kind = {"reminder": reminder_for(clock=delivery.clock)}, "emails/reminder", "reminder"
         unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
         context.update(user=user, team=team, unsubscribe=unsubscribe, zone=team.timezone)
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        # One line: a name with a line break (a quoted CSV cell) would make the header
+        # invalid, and the message would fail on every retry.
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(

@@ -216,3 +216,33 @@ def test_html_in_names_is_escaped_in_the_email(users, sales_team, response_sla, 
     send()
     html = next(m for m in mailoutbox if m.to == ["sales.manager@example.com"]).alternatives[0][0]
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_admin_retries_failed_e_mails_past_their_last_attempt_and_nothing_else(
+    client, users, week_with_breaches, mailoutbox
+):
+    send()
+    Delivery.objects.filter(recipient=users["sales_manager"]).update(
+        status="failed", attempts=notifications.MAX_ATTEMPTS, next_attempt_at=MONDAY_9, last_error="SMTP refused"
+    )
+    assert notifications.deliveries_send(now=MONDAY_9 + timedelta(days=1)).sent == 0  # given up
+    operator = users["admin"]
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    client.force_login(operator)
+    everyone = list(Delivery.objects.values_list("pk", flat=True))
+    others = Delivery.objects.exclude(recipient=users["sales_manager"])
+    others_before = sorted(others.values_list("pk", "status", "attempts", "next_attempt_at"))
+    assert {status for _, status, _, _ in others_before} == {"sent", "skipped"}
+    with time_machine.travel(MONDAY_9 + timedelta(days=1), tick=False):
+        response = client.post(
+            "/admin/slas/delivery/", {"action": "retry_now", "_selected_action": everyone}, follow=True
+        )
+    assert response.status_code == 200
+    assert "1 e-mail will be retried." in response.content.decode()
+    failed = Delivery.objects.get(recipient=users["sales_manager"])
+    assert (failed.status, failed.attempts) == ("failed", 0)
+    assert sorted(others.values_list("pk", "status", "attempts", "next_attempt_at")) == others_before
+    sent_before = len(mailoutbox)
+    assert notifications.deliveries_send(now=MONDAY_9 + timedelta(days=1)).sent == 1
+    assert len(mailoutbox) == sent_before + 1 and mailoutbox[-1].to == ["sales.manager@example.com"]
