@@ -1,4 +1,7 @@
 // Selaras: small behaviours on top of htmx and Bootstrap.
+// The Content-Security-Policy allows no inline script, so pages ask for behaviour with
+// data attributes and the listeners below, delegated from the document so that content
+// swapped in by htmx behaves the same without being wired up again.
 // htmx 2 does not swap 4xx answers by default; a 422 carries a form error to show.
 htmx.config.responseHandling = [
   { code: "204", swap: false },
@@ -19,3 +22,42 @@ document.body.addEventListener("htmx:sendError", function () {
     area.innerHTML = '<div class="alert alert-danger" role="alert">' + area.dataset.offlineText + "</div>";
   }
 });
+// <select data-autosubmit>: choosing an option submits its form.
+document.addEventListener("change", function (event) {
+  const field = event.target;
+  if (field.matches && field.matches("[data-autosubmit]") && field.form) {
+    field.form.submit();
+  }
+});
+// <form data-confirm="Question?">: nothing is sent unless the user agrees. Capture phase,
+// so that the answer is known before htmx or anything else acts on the submit.
+document.addEventListener(
+  "submit",
+  function (event) {
+    const form = event.target;
+    if (form.matches && form.matches("[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+// <div class="progress-bar" data-bar-width="42.5">: the bar's width in percent. A style
+// attribute would need 'unsafe-inline' in the policy's style-src; setting the property
+// from a script does not. Run at once for the page (this file loads at the end of the
+// body, so the bars are there and get their width before the first paint) and again
+// for every piece of content htmx swaps in.
+function setBarWidths(root) {
+  if (!root.querySelectorAll) {
+    return;
+  }
+  const bars = Array.from(root.querySelectorAll("[data-bar-width]"));
+  if (root.matches && root.matches("[data-bar-width]")) {
+    bars.push(root);
+  }
+  bars.forEach(function (bar) {
+    bar.style.width = bar.dataset.barWidth + "%";
+  });
+}
+setBarWidths(document);
+htmx.onLoad(setBarWidths);

@@ -1,0 +1,80 @@
+// Selaras charts, loaded after Chart.js on the pages that have one.
+// The Content-Security-Policy allows no inline script, so a page marks each chart with
+// <canvas data-chart="KIND" data-source="ID"> and embeds the figures with
+// {{ value|json_script:"ID" }}; translated words come in data-* attributes of the canvas.
+(function () {
+  "use strict";
+
+  const BLUE = "#0b5394";
+
+  // SLA page: met and breached per period as stacked bars, and the compliance rate as a
+  // line on a 0–100 axis on the right. data: {labels, names, rates, met, breached}.
+  function compliance(canvas, data) {
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: [
+          { type: "line", label: data.names[0], data: data.rates, yAxisID: "rate", borderColor: BLUE, backgroundColor: BLUE, tension: 0.2 },
+          { label: data.names[1], data: data.met, backgroundColor: "#9fd3a8", stack: "n", yAxisID: "y" },
+          { label: data.names[2], data: data.breached, backgroundColor: "#e58c8c", stack: "n", yAxisID: "y" },
+        ],
+      },
+      options: {
+        animation: false,
+        scales: {
+          x: { stacked: true },
+          y: { stacked: true, beginAtZero: true, position: "left", title: { display: true, text: data.names[3] } },
+          rate: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: "%" } },
+        },
+      },
+    });
+  }
+
+  // Insights: win rate in percent per bucket. rows: [{bucket, won_rate}]. A bucket's label
+  // is the canvas's data-label-BUCKET attribute when there is one, else the bucket itself.
+  function winRate(canvas, rows) {
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: rows.map((r) => (canvas.getAttribute("data-label-" + r.bucket) ?? r.bucket).trim()),
+        datasets: [
+          {
+            label: canvas.dataset.datasetLabel,
+            data: rows.map((r) => (r.won_rate === null ? null : Math.round(r.won_rate * 1000) / 10)),
+            backgroundColor: BLUE,
+          },
+        ],
+      },
+      options: { animation: false, scales: { y: { beginAtZero: true, max: 100 } }, plugins: { legend: { display: false } } },
+    });
+  }
+
+  // Scorecards: per team, leads as bars and its rate (response SLA for Sales, acceptance
+  // for Marketing) as a line. data: {labels, series: {team: {kind, leads, rate}}}.
+  function trend(canvas, data) {
+    const colours = [BLUE, "#c27c0e", "#2e7d32", "#8e24aa", "#d84315"];
+    const words = canvas.dataset;
+    const datasets = [];
+    Object.entries(data.series).forEach(([team, series], i) => {
+      const colour = colours[i % colours.length];
+      datasets.push({ type: "bar", label: team + " · " + words.leadsLabel, data: series.leads, backgroundColor: colour + "55", yAxisID: "y" });
+      const rateLabel = series.kind === "sales" ? words.salesRateLabel : words.marketingRateLabel;
+      datasets.push({ type: "line", label: team + " · " + rateLabel, data: series.rate, borderColor: colour, yAxisID: "rate", tension: 0.2 });
+    });
+    return new Chart(canvas, {
+      data: { labels: data.labels, datasets },
+      options: {
+        animation: false,
+        scales: { y: { beginAtZero: true, position: "left" }, rate: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } } },
+      },
+    });
+  }
+
+  const KINDS = { compliance: compliance, "win-rate": winRate, trend: trend };
+
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    const source = document.getElementById(canvas.dataset.source);
+    KINDS[canvas.dataset.chart](canvas, JSON.parse(source.textContent));
+  });
+})();
