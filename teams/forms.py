@@ -1,7 +1,8 @@
-"""Forms for team calendars and preferences."""
+"""Forms for team calendars, preferences and the API token page."""
 
 from __future__ import annotations
 
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
@@ -61,3 +62,24 @@ class TeamForm(forms.ModelForm):
             Row(Column("work_start"), Column("work_end"), Column("break_start"), Column("break_end")),
             Submit("save", _("Save")),
         )
+
+
+class TokenActionForm(forms.Form):
+    """One button that POSTs a token action to `form_action`.
+
+    Rotate and revoke are confirmed by the page that carries this form (reached by a
+    link from the token page), so the confirmation needs no script.
+    """
+
+    ACTIONS = {
+        "create": (_("Create token"), "btn-primary"),
+        "rotate": (_("Rotate token"), "btn-warning"),
+        "revoke": (_("Revoke token"), "btn-danger"),
+    }
+
+    def __init__(self, *args, action: str, form_action: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        label, css_class = self.ACTIONS[action]
+        self.helper = FormHelper()
+        self.helper.form_action = form_action
+        self.helper.layout = Layout(StrictButton(label, type="submit", name=action, css_class=css_class))
