@@ -76,6 +76,12 @@ class MeasurementSerializer(serializers.ModelSerializer):
         day = validated_data.pop("date")
         return services.measurement_create(by=self.context["request"].user, day=day, **validated_data)
 
+    def update(self, instance: Measurement, validated_data: dict) -> Measurement:
+        for name in ("kpi", "team", "user"):
+            if name in validated_data and validated_data.pop(name) != getattr(instance, name):
+                raise serializers.ValidationError({name: [_("Enter a new value instead.")]})
+        return services.measurement_update(item=instance, by=self.context["request"].user, **validated_data)
+
 
 class ScorecardSerializer(serializers.ModelSerializer):
     class Meta:

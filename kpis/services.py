@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from kpis.models import Kpi, Measurement, Metric, Target
@@ -124,6 +126,21 @@ def measurement_create(
     return item
 
 
+def measurement_update(*, item: Measurement, by: User, **fields: Any) -> Measurement:
+    """Correct a value or its date; the same people who may enter it (`measurement_create`)
+    may change it. What it measures (KPI, team, person) stays: enter a new value instead."""
+    if set(fields) - {"value", "date"}:
+        raise ValidationError(_("Only the value and the date of a measurement can change; enter a new one."))
+    _may_manage(by, item.team, item.user)
+    _may_use(by, item.kpi)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.full_clean(exclude=["created_by"])
+    item._history_user = by
+    item.save()
+    return item
+
+
 def _period(start: date, end: date | None, period: str | None) -> tuple[str, date]:
     if period is not None and period not in Target.Period.values:
         raise ValidationError({"period": [_("Choose month, quarter or year.")]})
@@ -168,6 +185,13 @@ def measurements_import(*, by: User, kpi: Kpi, file: IO[bytes], team: Team | Non
     _may_manage(by, team)
     _may_use(by, kpi)
     result, rows = MeasurementImport(), []
+    size = getattr(file, "size", None)
+    if size is not None and size > settings.IMPORT_MAX_BYTES:  # every row is held until the write
+        message = _("The file is %(size)s; files up to %(limit)s can be imported. Split it into smaller files.")
+        result.errors.append(
+            (0, "file", message % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)})
+        )
+        return result
     try:
         text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
         reader = csv.DictReader(text)

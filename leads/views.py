@@ -93,6 +93,8 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_POST
 def lead_bulk_assign(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_assign_in_bulk(request.user):
+        raise PermissionDenied  # before the form, which would answer a refused role with a choice error
     scoped = selectors.lead_list(user=request.user)
     owners = selectors.lead_owner_choices(user=request.user, teams=_creatable_teams(request.user))
     form = BulkAssignForm(request.POST, leads=scoped, owners=owners)
