@@ -77,6 +77,11 @@ class SlaForm(forms.ModelForm):
             Submit("save", _("Save SLA")),
         )
 
+    def clean_warn_at_percent(self) -> int:
+        """The field is optional: left empty, the SLA warns at the model's default share."""
+        value = self.cleaned_data.get("warn_at_percent")
+        return Sla._meta.get_field("warn_at_percent").default if value is None else value
+
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
