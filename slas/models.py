@@ -335,11 +335,15 @@ class Delivery(models.Model):
 
 
 class SweepLease(models.Model):
-    """A lease that lets one sweep run at a time; an expired lease (a killed worker) is taken over."""
+    """The sweep's bookkeeping row: on SQLite a lease that lets one sweep run at a time (an
+    expired lease, a killed worker's, is taken over); everywhere the resume point of a full run."""
 
     name = models.CharField(max_length=40, primary_key=True)
     holder = models.CharField(max_length=64, blank=True)
     until = models.DateTimeField(null=True, blank=True)
+    # The first clock id a full re-check has still to do: written with each chunk's
+    # breaches (one transaction), so a killed full run resumes there; empty when none is unfinished.
+    full_next = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -108,15 +108,20 @@ def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = Non
 
 
 def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
+    """Every clock that fell due, by ranges of ids, each range in its own transaction that
+    also records where the next one starts: a killed run resumes after its last whole chunk."""
     due = Clock.objects.filter(due_at__lte=now, state__in=[Clock.State.RUNNING, Clock.State.MET])
     bounds = due.order_by().values_list("pk", flat=True)
     low, high = bounds.order_by("pk").first(), bounds.order_by("-pk").first()
     if low is None:
         return
-    for start in range(low, high + 1, chunk_size):
+    resume = SweepLease.objects.filter(name="sweep").values_list("full_next", flat=True).first()
+    for start in range(max(low, resume or low), high + 1, chunk_size):
         with transaction.atomic():
             _sweep_clocks(due.filter(pk__gte=start, pk__lt=start + chunk_size), now, result)
+            SweepLease.objects.filter(name="sweep").update(full_next=start + chunk_size)
         result.chunks += 1
+    SweepLease.objects.filter(name="sweep").update(full_next=None)
 
 
 def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
@@ -223,11 +228,13 @@ def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved
 
 # -- volume --------------------------------------------------------------------------------
 def _sweep_volume(*, now: datetime, result: SweepResult) -> None:
-    """Judge every ended period of every active volume SLA not judged yet."""
-    for sla in Sla.objects.filter(kind=Sla.Kind.VOLUME, is_active=True).select_related("team"):
-        done = set(VolumeEvaluation.objects.filter(sla=sla).values_list("period_start", flat=True))
+    """Judge every ended period of every active volume SLA not judged yet: two queries when
+    there is nothing new, whatever the number of SLAs; a few per period judged."""
+    slas = list(Sla.objects.filter(kind=Sla.Kind.VOLUME, is_active=True).select_related("team"))
+    done = set(VolumeEvaluation.objects.filter(sla__in=slas).values_list("sla_id", "period_start"))
+    for sla in slas:
         for start, end in periods_ended(sla=sla, now=now):
-            if start not in done:
+            if (sla.pk, start) not in done:
                 result.volume += _judge_period(sla, start, end, now)
                 result.periods.append((sla.pk, start))
 

@@ -131,6 +131,36 @@ def test_full_re_check_finds_breaches_whatever_the_stored_state(users, sales_tea
     assert Breach.objects.get().lead == silent
 
 
+def test_a_full_run_killed_midway_resumes_after_its_last_whole_chunk(users, sales_team, response_sla):
+    for _ in range(6):
+        assigned(users, sales_team, jkt(2026, 8, 5, 9))
+    from slas.models import SweepLease
+    from slas.services import sweep
+
+    real, calls = sweep._sweep_clocks, []
+
+    def dies_in_the_fourth_chunk(clocks, now, result):
+        calls.append(1)
+        real(clocks, now, result)  # the chunk's breaches are written …
+        if len(calls) == 4:
+            raise SystemExit("worker killed")  # … and lost with its transaction
+
+    with mock.patch.object(sweep, "_sweep_clocks", dies_in_the_fourth_chunk), pytest.raises(SystemExit):
+        services.sla_sweep(now=jkt(2026, 8, 6), full=True, chunk_size=1)
+    assert Breach.objects.count() == 3  # three whole chunks, nothing of the fourth
+    first_clock = Clock.objects.order_by("pk").first().pk
+    assert SweepLease.objects.get().full_next == first_clock + 3
+    SweepLease.objects.update(holder="", until=None)  # the killed run's lease (SQLite) has expired
+
+    resumed = services.sla_sweep(now=jkt(2026, 8, 6), full=True, chunk_size=1)
+    assert (resumed.response, resumed.chunks) == (3, 3)  # it did only what was left
+    assert Breach.objects.count() == 6
+    assert SweepLease.objects.get().full_next is None
+    Breach.objects.all().delete()
+    Clock.objects.update(state="running")
+    assert services.sla_sweep(now=jkt(2026, 8, 6), full=True, chunk_size=1).chunks == 6  # a new run starts over
+
+
 def test_the_sweep_uses_the_same_number_of_queries_at_10_and_at_1000_leads(
     users, sales_team, response_sla, cadence_sla
 ):
