@@ -98,6 +98,7 @@ class Lead(models.Model):
         related_name="leads",
         limit_choices_to={"kind": "sales"},
         verbose_name=_("sales team"),
+        db_index=False,  # lead_team_created_idx and the other team indexes start with it
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -106,6 +107,7 @@ class Lead(models.Model):
         blank=True,
         related_name="owned_leads",
         verbose_name=_("owner"),
+        db_index=False,  # lead_owner_status_idx starts with it
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
     value = models.DecimalField(
@@ -154,9 +156,16 @@ class Lead(models.Model):
 class Assignment(models.Model):
     """One owner of a lead, from `assigned_at` until `ended_at` (a reassignment or unassignment)."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("lead"))
+    # Indexed by assignment_lead_idx and assignment_owner_idx, which start with them.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("lead"), db_index=False
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("owner"),
+        db_index=False,
     )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -207,9 +216,12 @@ class Touch(models.Model):
         MEETING_BOOKED = "meeting_booked", _("Meeting booked")
         OTHER = "other", _("Other")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches", verbose_name=_("lead"))
+    # Indexed by touch_lead_occurred_idx and touch_user_occurred_idx, which start with them.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="touches", verbose_name=_("lead"), db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches", verbose_name=_("by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches", verbose_name=_("by"), db_index=False
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("when"))
@@ -243,7 +255,9 @@ class Rejection(models.Model):
         BAD_CONTACT = "bad_contact", _("Bad contact details")
         OTHER = "other", _("Other")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="rejections", verbose_name=_("lead"))
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="rejections", verbose_name=_("lead"), db_index=False
+    )  # rejection_lead_idx
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.TextField(_("note"), blank=True, max_length=2000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
@@ -289,7 +303,9 @@ class ImportBatch(models.Model):
 class StatusChange(models.Model):
     """Every move of a lead through the pipeline, for the timeline and conversion figures."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("lead"))
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("lead"), db_index=False
+    )  # statuschange_lead_idx
     from_status = models.CharField(_("previous status"), max_length=12, choices=Status.choices)
     to_status = models.CharField(_("new status"), max_length=12, choices=Status.choices)
     by = models.ForeignKey(

@@ -139,16 +139,26 @@ class Clock(models.Model):
         REASSIGNED = "reassigned", _("the lead was reassigned")
         CLOSED = "closed", _("the lead was closed")
 
-    sla = models.ForeignKey(Sla, on_delete=models.CASCADE, related_name="clocks", verbose_name=_("SLA"))
+    # No single-column indexes where a composite one below starts with the column: every
+    # index is written again when the sweep changes a clock's state (bench/README.md).
+    sla = models.ForeignKey(
+        Sla, on_delete=models.CASCADE, related_name="clocks", verbose_name=_("SLA"), db_index=False
+    )  # clock_once_per_sla_and_assignment, clock_sla_started_idx
     sla_version = models.PositiveIntegerField(_("SLA version"))
     kind = models.CharField(_("kind"), max_length=10, choices=Sla.Kind.choices)
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("lead"))
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("lead"), db_index=False
+    )  # clock_lead_idx
     assignment = models.ForeignKey(
         "leads.Assignment", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("assignment")
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clocks", verbose_name=_("owner")
-    )
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="clocks",
+        verbose_name=_("owner"),
+        db_index=False,
+    )  # clock_owner_state_idx
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("team"))
     started_at = models.DateTimeField(_("started"))
     due_at = models.DateTimeField(_("due"))
@@ -185,7 +195,10 @@ class Clock(models.Model):
 class Breach(models.Model):
     """A promise of an SLA that was not kept: who owed it, when it fell due, what was expected."""
 
-    sla = models.ForeignKey(Sla, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("SLA"))
+    # As for clocks: no single-column index where a composite one starts with the column.
+    sla = models.ForeignKey(
+        Sla, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("SLA"), db_index=False
+    )  # breach_sla_due_idx
     sla_version = models.PositiveIntegerField(_("SLA version"))
     kind = models.CharField(_("kind"), max_length=10, choices=Sla.Kind.choices)
     clock = models.OneToOneField(
@@ -194,7 +207,9 @@ class Breach(models.Model):
     lead = models.ForeignKey(
         "leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="breaches", verbose_name=_("lead")
     )
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="breaches", verbose_name=_("team"))
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="breaches", verbose_name=_("team"), db_index=False
+    )  # breach_team_due_idx
     responsible_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -202,7 +217,8 @@ class Breach(models.Model):
         blank=True,
         related_name="breaches",
         verbose_name=_("responsible"),
-    )
+        db_index=False,
+    )  # breach_user_due_idx
     responsible_team = models.ForeignKey(
         "teams.Team",
         on_delete=models.CASCADE,

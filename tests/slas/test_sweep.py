@@ -103,7 +103,9 @@ def another_sweep_running():
         try:
             yield
         finally:
-            other.close()  # a killed worker's connection: the lock goes with it
+            with other.cursor() as cursor:  # the other sweep ends
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+            other.close()
     else:
         SweepLease.objects.filter(name="sweep").update(holder="another", until=jkt(2099, 1, 1))
         yield
