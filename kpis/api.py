@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from kpis import selectors, services
@@ -89,6 +90,19 @@ class ScorecardSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "period", "period_start", "period_end", "computed_at", "metrics"]
 
 
+class KpiWrites(BasePermission):
+    """Asks the policy before the input is read, so that a role that may not manage KPIs hears
+    403 whatever it sends: a POST (KPI, target, value, import) by role, a PATCH on the KPI,
+    target or value found (out of scope stays 404). The scope a new one names is judged by
+    the service."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or view.detail or permissions.can_manage_any_kpis(request.user)
+
+    def has_object_permission(self, request, view, item: Kpi | Target | Measurement) -> bool:
+        return request.method in SAFE_METHODS or permissions.can_manage_kpi_item(request.user, item)
+
+
 class _Writable(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -96,6 +110,7 @@ class _Writable(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    permission_classes = [IsAuthenticated, KpiWrites]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 

@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from leads import selectors, services
@@ -40,6 +41,18 @@ class CampaignSerializer(serializers.ModelSerializer):
         return services.campaign_update(campaign=instance, by=self.context["request"].user, **validated_data)
 
 
+class CampaignWrites(BasePermission):
+    """Asks the policy before the input is read, so that a role that may not write campaigns
+    hears 403 whatever it sends (not which fields it got wrong): a POST by role, a PATCH on
+    the campaign found. Which team a new campaign names is judged by the service."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or view.detail or permissions.can_manage_campaign(request.user)
+
+    def has_object_permission(self, request, view, campaign: Campaign) -> bool:
+        return request.method in SAFE_METHODS or permissions.can_manage_campaign(request.user, campaign)
+
+
 class CampaignViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -50,6 +63,7 @@ class CampaignViewSet(
     """Campaigns: everyone signed in reads; admins and marketing managers write (their team's)."""
 
     serializer_class = CampaignSerializer
+    permission_classes = [IsAuthenticated, CampaignWrites]
     filterset_fields = ["team", "channel"]
     search_fields = ["name"]
     ordering_fields = ["start_date", "name", "spend"]
@@ -204,6 +218,26 @@ class ImportReportSerializer(serializers.Serializer):
     ignored_columns = serializers.ListField(child=serializers.CharField())
 
 
+class LeadWrites(BasePermission):
+    """A write to one lead asks the policy once the scoped lookup found the lead (another
+    rep's or team's lead stays 404) and before the input is read, so that a role that may
+    see the lead but not act on it hears 403 whatever it sends. The services judge again
+    what the input names (the new owner, a move back)."""
+
+    PREDICATES = {
+        "partial_update": permissions.can_change_lead,
+        "assign": permissions.can_assign_lead,
+        "reject": permissions.can_work_lead,
+        "touches": permissions.can_work_lead,
+    }
+
+    def has_object_permission(self, request, view, lead: Lead) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        predicate = self.PREDICATES.get(view.action)
+        return predicate is not None and predicate(request.user, lead)
+
+
 class LeadViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -214,6 +248,7 @@ class LeadViewSet(
     """Leads the user may see (SPEC §1); another rep's or team's lead answers 404."""
 
     serializer_class = LeadSerializer
+    permission_classes = [IsAuthenticated, LeadWrites]
     filterset_class = LeadFilter
     search_fields = []  # LeadFilter's `q` searches name, e-mail and company
     ordering_fields = ["created_at", "name", "status", "value", "assigned_at"]
@@ -226,6 +261,7 @@ class LeadViewSet(
         return {**super().get_serializer_context(), "detail": self.action != "list"}
 
     def perform_create(self, serializer) -> None:
+        # Everyone may create leads for some team; which one the input names decides.
         if not permissions.can_create_leads(self.request.user, serializer.validated_data["team"]):
             raise PermissionDenied
         serializer.save()

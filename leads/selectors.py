@@ -43,6 +43,12 @@ def lead_queue(*, user: User) -> QuerySet[Lead]:
     )
 
 
+def lead_queue_unanswered(*, user: User) -> int:
+    """How many of the rep's open leads have had no follow-up since they got them (one COUNT)."""
+    answered = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))
+    return Lead.objects.filter(owner=user, status__in=OPEN).exclude(Exists(answered)).count()
+
+
 def lead_unassigned(*, user: User) -> QuerySet[Lead]:
     """Open leads of the user's team that nobody owns yet (a rep may claim them)."""
     if not user.team_id:

@@ -116,11 +116,16 @@ def lead_bulk_assign(request: HttpRequest) -> HttpResponse:
     return redirect(_next(request, reverse("leads:list")))
 
 
+QUEUE_PAGE_SIZE = 50
+
+
 def lead_queue(request: HttpRequest) -> HttpResponse:
-    queue = list(selectors.lead_queue(user=request.user))
+    """The rep's open leads, most urgent first, 50 to a page (a busy rep has hundreds)."""
+    page = Paginator(selectors.lead_queue(user=request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "queue": queue,
-        "unanswered": sum(1 for lead in queue if not lead.answered),
+        "page": page,
+        "queue": page.object_list,
+        "unanswered": selectors.lead_queue_unanswered(user=request.user),
         "unassigned": selectors.lead_unassigned(user=request.user)[:20]
         if permissions.role_of(request.user) == Role.SALES_REP
         else [],
@@ -252,6 +257,8 @@ def lead_touch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_or_404(request, pk)
+    if not permissions.can_assign_lead(request.user, lead):
+        raise PermissionDenied  # before the form: a refused role hears 403, not "choose a rep"
     form = AssignForm(request.POST, owners=team_reps(team=lead.team_id))
     if not form.is_valid():
         messages.error(request, _("Choose an active rep of the lead’s team."))

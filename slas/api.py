@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
 from leads.models import Source
 from slas import selectors, services
@@ -44,6 +44,18 @@ class SlaSerializer(serializers.ModelSerializer):
         return instance
 
 
+class SlaWrites(BasePermission):
+    """Asks the policy before the input is read, so that a role that may not write SLAs hears
+    403 whatever it sends: a POST by role, a PATCH on the SLA found (out of scope stays 404).
+    Which team and kind a new SLA names is judged by the service."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or view.detail or permissions.can_create_slas(request.user)
+
+    def has_object_permission(self, request, view, sla: Sla) -> bool:
+        return request.method in SAFE_METHODS or permissions.can_edit_sla(request.user, sla)
+
+
 class SlaViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -55,6 +67,7 @@ class SlaViewSet(
     volume SLAs their team owes, admins all (SPEC §1)."""
 
     serializer_class = SlaSerializer
+    permission_classes = [IsAuthenticated, SlaWrites]
     filterset_fields = ["team", "kind", "is_active", "from_team"]
     search_fields = ["name"]
     ordering_fields = ["name", "id"]
@@ -112,18 +125,22 @@ class BreachSerializer(serializers.ModelSerializer):
         return instance
 
 
+class BreachWrites(BasePermission):
+    """A PATCH asks the policy on the breach found (out of scope stays 404) before the input is
+    read: acknowledging or waiving is for its managers. Waiving, narrower, is judged by the service."""
+
+    def has_object_permission(self, request, view, breach: Breach) -> bool:
+        return request.method in SAFE_METHODS or permissions.can_manage_breach(request.user, breach)
+
+
 class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Breaches the user may see (SPEC §1); managers PATCH to acknowledge or waive."""
 
     serializer_class = BreachSerializer
+    permission_classes = [IsAuthenticated, BreachWrites]
     filterset_class = BreachFilter
     ordering_fields = ["due_at", "detected_at", "id"]
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.breach_list(user=self.request.user).order_by("-due_at", "-id")
-
-    def perform_update(self, serializer) -> None:
-        if not permissions.can_manage_breach(self.request.user, serializer.instance):
-            raise PermissionDenied
-        serializer.save()

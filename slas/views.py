@@ -182,6 +182,8 @@ def _breach_or_404(request: HttpRequest, pk: int):
 @require_POST
 def breach_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     breach = _breach_or_404(request, pk)
+    if not permissions.can_manage_breach(request.user, breach):
+        raise PermissionDenied  # before the form: a refused role hears 403, not what its note lacks
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
@@ -194,6 +196,8 @@ def breach_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def breach_waive(request: HttpRequest, pk: int) -> HttpResponse:
     breach = _breach_or_404(request, pk)
+    if not permissions.can_waive_breach(request.user, breach):
+        raise PermissionDenied  # before the form: a refused role hears 403, not "say why"
     form = WaiveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why this breach is waived."))

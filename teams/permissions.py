@@ -157,6 +157,13 @@ def can_work_lead(user: Any, lead: Any) -> bool:
     return False
 
 
+def can_change_lead(user: Any, lead: Any) -> bool:
+    """Change `lead` in one request at all (the API's PATCH): work it, or assign it. Which of its
+    fields the user may change (details and status: `can_work_lead`; owner: `can_assign_lead`)
+    is decided once the request names them; this answers first, before the input is read."""
+    return can_work_lead(user, lead) or can_assign_lead(user, lead)
+
+
 def can_reopen_lead(user: Any, lead: Any) -> bool:
     """Only a manager reopens a closed lead: admins and the sales team's manager."""
     role = role_of(user)
@@ -301,6 +308,24 @@ def can_manage_kpis(user: Any, team: Any | None) -> bool:
     if role == Role.ADMIN:
         return True
     return role in MANAGERS and team is not None and _in_team(user, team.pk)
+
+
+def can_manage_any_kpis(user: Any) -> bool:
+    """Define KPIs, set targets or enter values for some scope: admins, and managers of a team.
+
+    Asked before a form or request names its scope, so that a role that may not manage KPIs
+    is refused whatever it sends; `can_manage_kpis` then judges the scope it names."""
+    role = role_of(user)
+    return role == Role.ADMIN or (role in MANAGERS and user.team_id is not None)
+
+
+def can_manage_kpi_item(user: Any, item: Any) -> bool:
+    """Change a KPI, a target or a value: as `can_manage_kpis` for its scope, which is its team,
+    else its person's team, else (neither) the company."""
+    team = item.team if item.team_id else None
+    if team is None and getattr(item, "user_id", None) and item.user.team_id:
+        team = item.user.team
+    return can_manage_kpis(user, team)
 
 
 # --- navigation -------------------------------------------------------------------------

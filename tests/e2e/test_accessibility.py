@@ -8,6 +8,7 @@ from django.utils import timezone
 from kpis.scorecards import scorecards_compute
 from leads import services as leads
 from slas.services import sla_sweep
+from teams import tokens
 from tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,6 +55,7 @@ PAGES = [
     "/scorecards/",
     "/insights/",
     "/accounts/notifications/",
+    "/accounts/api-token/",
 ]
 
 
@@ -64,6 +66,7 @@ def data(users, sales_team, response_sla):
     leads.lead_assign(lead=lead, owner=users["sales_rep"], by=users["sales_manager"], now=start)
     sla_sweep(now=timezone.now())
     scorecards_compute(now=timezone.now())
+    tokens.token_create(user=users["sales_rep"])  # the API access page in both states: rep1 has a token
     return lead
 
 

@@ -5,6 +5,10 @@ the notation (actors, groups, profiles, `ok`, `login`, probes). Two guards keep 
 complete: a URL pattern without a row fails `test_every_url_pattern_has_a_row`, and a row whose
 pattern is gone fails `test_every_row_matches_a_url_pattern`. Then `test_permission_matrix`
 requests each row as each actor and names every actor whose answer differs from the table.
+`test_a_refused_actor_is_refused_before_its_input_is_read` then sends every write an empty body,
+and one whose every field is malformed, as each actor the table refuses (403/404): a role that
+may not act must hear so whatever it sends, not learn what its input lacks (400, a form page or
+a redirect with the form's errors), and the database must not change.
 
 Adding a view or an API route
 -----------------------------
@@ -17,6 +21,8 @@ Adding a view or an API route
    - for a state-changing endpoint, `post:`/`patch:`/`delete:` with `data`, `expect` and,
      for a risky write, a `probe`: a function in PROBES reading what the request would change.
      Allowed actors (`ok`) must change it; refused ones must leave it as it was.
+     Actors refused here (403/404) are refused with an empty or malformed body too; `invalid:`
+     names the rare actor whose refusal depends on what it sends, with its answer to such a body.
 3. Write what SPEC §1 says the answer should be, not what the code answers today: another
    rep's or team's object is 404, an action a role may see but not do is 403, anonymous pages
    redirect to the login page and the anonymous API answers 401 (DRF, token authentication first).
@@ -37,6 +43,7 @@ from typing import Any
 
 import pytest
 import yaml
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -47,6 +54,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from simple_history.models import HistoricalChanges
 
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard, Target
@@ -119,6 +127,7 @@ class Case:
     probe: str | None
     expect: dict[str, int | str]  # actor → code, "ok" or "login"
     ok: int
+    invalid: dict[str, int]  # actor → answer to an empty or malformed body, where not `expect`
 
     @property
     def api(self) -> bool:
@@ -144,7 +153,8 @@ def _expectations(spec: dict[str, Any], *, api: bool, where: str) -> dict[str, i
 
 
 ROW_KEYS = {"kwargs", *METHODS}
-BODY_KEYS = {"data", "probe", "expect", "ok"}
+BODY_KEYS = {"data", "probe", "expect", "ok", "invalid"}
+REFUSALS = (403, 404)
 
 
 def _case(route: str, number: int, variant: dict[str, Any], method: str) -> Case:
@@ -156,15 +166,31 @@ def _case(route: str, number: int, variant: dict[str, Any], method: str) -> Case
     api = route.startswith("api:")
     if body.get("probe") is not None and body["probe"] not in PROBES:
         raise ValueError(f"{where}: unknown probe {body['probe']!r}")
+    expect = _expectations(body["expect"], api=api, where=where)
+    invalid = _invalid_answers(body.get("invalid", {}), where=where)
+    if any(expect[actor] not in REFUSALS for actor in invalid):
+        raise ValueError(f"{where}: `invalid` is only for actors the case refuses (403/404)")
     return Case(
         route=route,
         method=method,
         kwargs=variant.get("kwargs", {}),
         data=body.get("data"),
         probe=body.get("probe"),
-        expect=_expectations(body["expect"], api=api, where=where),
+        expect=expect,
         ok=body.get("ok", {"get": 200, "patch": 200, "delete": 204, "post": 201 if api else 302}[method]),
+        invalid=invalid,
     )
+
+
+def _invalid_answers(spec: dict[str, int], *, where: str) -> dict[str, int]:
+    """`invalid:` expanded from groups to actors (an actor's own key beats its group's)."""
+    answers: dict[str, int] = {}
+    for key, value in sorted(spec.items(), key=lambda item: -len(GROUPS.get(item[0], [item[0]]))):
+        members = GROUPS.get(key) or ([key] if key in ACTORS else None)
+        if members is None:
+            raise ValueError(f"{where} invalid: {key!r} is neither an actor nor a group")
+        answers.update(dict.fromkeys(members, value))
+    return answers
 
 
 def _cases() -> Iterator[Any]:
@@ -365,7 +391,10 @@ def _client(clients: dict[str, Client], case: Case, actor: str, world: dict[str,
     return client
 
 
-def _request(client: Client, case: Case, actor: str, world: dict[str, Any]):
+def _request(client: Client, case: Case, actor: str, world: dict[str, Any], *, body: str = "table"):
+    """The case's request as `actor`. A write sends the table's `data`, or with `body` "empty"
+    nothing at all, or "malformed" the same fields, each a NUL character: no Django or DRF field
+    takes it (text refuses NUL, a number, date, choice or key cannot parse it, a file is missing)."""
     me = world.get(actor)
     team = me.team if me is not None and me.team_id else world["sales_team"]
     context = {
@@ -377,11 +406,15 @@ def _request(client: Client, case: Case, actor: str, world: dict[str, Any]):
     url = reverse(case.route, kwargs={name: _fill(value, context) for name, value in case.kwargs.items()})
     if case.method == "get":
         return client.get(url)
-    data = {name: _fill(value, context) for name, value in (case.data or {}).items()}
     send = getattr(client, case.method)
+    if body == "empty":
+        return send(url)
+    data = {name: _fill(value, context) for name, value in (case.data or {}).items()}
+    upload = any(isinstance(value, SimpleUploadedFile) for value in data.values())
+    if body == "malformed":
+        data = dict.fromkeys(data, "\x00")
     if not case.api:
         return send(url, data)
-    upload = any(isinstance(value, SimpleUploadedFile) for value in data.values())
     return send(url, data, format="multipart" if upload else "json")
 
 
@@ -418,6 +451,68 @@ def test_permission_matrix(case: Case, world, clients):
             wrong.append(f"{actor}: answered {got} yet changed the database ({case.probe}): {before} → {after}")
     url = case.route + (f" {case.kwargs}" if case.kwargs else "")
     assert not wrong, f"{case.method.upper()} {url}:\n  " + "\n  ".join(wrong)
+
+
+# -- refused before the input is read ----------------------------------------------------------
+FINGERPRINTED_APPS = ("teams", "leads", "slas", "kpis", "authtoken")
+
+
+def _database() -> dict[str, list[tuple]]:
+    """Every row of the project's tables (and API tokens), to tell whether a request wrote
+    anything at all: the world is small enough to read whole, and a refused request may not
+    change a single row, whatever a probe would have looked at. History tables are left out
+    (half the reading): a history row is only written with a change to the row it records."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values_list())
+        for app in FINGERPRINTED_APPS
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.proxy and not issubclass(model, HistoricalChanges)
+    }
+
+
+def _changed(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> list[str]:
+    return sorted(label for label in before if before[label] != after[label])
+
+
+def _refusal_cases() -> Iterator[Any]:
+    """Every write refusing some actor, with an empty body and, where the table sends fields,
+    with those fields malformed (an empty PATCH is valid input, a malformed one is not)."""
+    for param in CASES:
+        case = param.values[0]
+        if case.method == "get" or not set(case.expect.values()) & set(REFUSALS):
+            continue
+        for body in ("empty", "malformed") if case.data else ("empty",):
+            yield pytest.param(case, body, id=f"{param.id}-{body}")
+
+
+@pytest.mark.parametrize(("case", "body"), list(_refusal_cases()))
+def test_a_refused_actor_is_refused_before_its_input_is_read(case: Case, body: str, world, clients):
+    """A write sent with an empty or malformed body by each actor the table refuses answers that
+    refusal (403 or 404), not 400, 200, a form page or a redirect carrying the form's errors, and
+    writes nothing: the permission is asked before the form or serializer reads the input."""
+    cache.clear()
+    before = _database()  # each actor's request is rolled back: the same before every one
+    wrong = []
+    for actor in (actor for actor in ACTORS if case.expect[actor] in REFUSALS):
+        want = case.invalid.get(actor, case.expect[actor])
+        with transaction.atomic():
+            client = _client(clients, case, actor, world)
+            got = _answer(_request(client, case, actor, world, body=body))
+            changed = _changed(before, _database())
+            transaction.set_rollback(True)
+        if got != want:
+            wrong.append(f"{actor}: expected {want}, got {got}")
+        if changed:
+            wrong.append(f"{actor}: answered {got} yet changed {', '.join(changed)}")
+    url = case.route + (f" {case.kwargs}" if case.kwargs else "")
+    assert not wrong, f"{case.method.upper()} {url}, {body} body:\n  " + "\n  ".join(wrong)
+
+
+def test_the_database_fingerprint_sees_any_write(world):
+    """The fingerprint can fail: a one-field update of a row no probe reads shows up."""
+    before = _database()
+    Lead.objects.filter(pk=world["unassigned_lead"].pk).update(phone="+62 811 000 000")
+    assert _changed(before, _database()) == ["leads.Lead"]
 
 
 def test_an_actor_beats_a_group_and_a_smaller_group_a_larger_one():

@@ -67,6 +67,22 @@ def test_a_rep_cannot_hand_an_unassigned_lead_to_someone_else(users):
     assert permissions.can_assign_lead(rep, lead(users, "unassigned"), owner=users["other_rep"]) is False
 
 
+CHANGE_LEAD = {
+    # whose lead →        own    teammate unassigned other_team
+    "admin": (True, True, True, True),
+    "sales_manager": (True, True, True, False),
+    "marketing_manager": (False, False, False, False),
+    "sales_rep": (True, False, True, False),  # works their own, claims the team's unassigned
+    "marketer": (False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("index,whose", list(enumerate(["own", "teammate", "unassigned", "other_team"])))
+def test_who_may_change_a_lead_at_all(users, role, index, whose):
+    assert permissions.can_change_lead(users[role], lead(users, whose)) is CHANGE_LEAD[role][index]
+
+
 def test_only_managers_reopen_closed_leads(users):
     own = lead(users, "own")
     assert [permissions.can_reopen_lead(users[role], own) for role in ROLES] == [True, True, False, False, False]
@@ -143,6 +159,38 @@ def test_kpi_management(users, sales_team, marketing_team, other_sales_team):
     assert permissions.can_manage_kpis(users["marketing_manager"], marketing_team)
     assert not permissions.can_manage_kpis(users["sales_rep"], sales_team)
     assert not permissions.can_manage_kpis(users["marketer"], marketing_team)
+
+
+def test_who_manages_some_kpis_before_naming_a_scope(users):
+    answers = {name: permissions.can_manage_any_kpis(user) for name, user in users.items()}
+    assert {name for name, may in answers.items() if may} == {
+        "admin",
+        "sales_manager",
+        "marketing_manager",
+        "other_manager",
+    }
+    teamless = users["marketing_manager"]
+    teamless.team = None
+    assert not permissions.can_manage_any_kpis(teamless)
+
+
+def test_a_kpi_target_or_value_is_managed_as_its_scope(users, sales_team, other_sales_team):
+    """Its team; else its person's team; else the company (admins only)."""
+    rep, stranger = users["sales_rep"], users["other_team_rep"]
+    items = {
+        "team": SimpleNamespace(team_id=sales_team.pk, team=sales_team, user_id=None),
+        "rep": SimpleNamespace(team_id=None, team=None, user_id=rep.pk, user=rep),
+        "stranger": SimpleNamespace(team_id=None, team=None, user_id=stranger.pk, user=stranger),
+        "company": SimpleNamespace(team_id=None, team=None),  # a KPI has no person
+    }
+
+    def managed(role):
+        return {name for name, item in items.items() if permissions.can_manage_kpi_item(users[role], item)}
+
+    assert managed("admin") == set(items)
+    assert managed("sales_manager") == {"team", "rep"}
+    assert managed("other_manager") == {"stranger"}
+    assert managed("marketing_manager") == managed("sales_rep") == set()
 
 
 def test_only_admins_manage_users_and_teams(users):
