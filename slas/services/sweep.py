@@ -118,10 +118,20 @@ def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
     resume = SweepLease.objects.filter(name="sweep").values_list("full_next", flat=True).first()
     for start in range(max(low, resume or low), high + 1, chunk_size):
         with transaction.atomic():
+            _read_chunks_by_id()
             _sweep_clocks(due.filter(pk__gte=start, pk__lt=start + chunk_size), now, result)
             SweepLease.objects.filter(name="sweep").update(full_next=start + chunk_size)
         result.chunks += 1
     SweepLease.objects.filter(name="sweep").update(full_next=None)
+
+
+def _read_chunks_by_id() -> None:
+    """On PostgreSQL, read a chunk through its id range alone. Left to itself the planner
+    ANDs that range with a bitmap of every due clock from the owner-state index: 0.3 s of a
+    0.4 s statement at two million clocks (bench/README.md). For this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
 
 
 def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
@@ -137,12 +147,11 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
         touches.filter(occurred_at__gt=OuterRef("due_at")).order_by("occurred_at").values("occurred_at")[:1]
     )
     late_rejection = Subquery(rejections.filter(at__gt=OuterRef("due_at")).order_by("at").values("at")[:1])
-    result.response += _insert_breaches(
-        response.filter(answered=False),
-        now,
-        actual=Value(0),
-        resolved_at=Least(Coalesce(late_touch, late_rejection), Coalesce(late_rejection, late_touch)),
-    )
+    if connection.vendor == "postgresql":  # LEAST skips NULLs there: each subquery once
+        resolved_at = Least(late_touch, late_rejection)
+    else:  # SQLite's MIN() of NULL is NULL
+        resolved_at = Least(Coalesce(late_touch, late_rejection), Coalesce(late_rejection, late_touch))
+    result.response += _insert_breaches(response.filter(answered=False), now, actual=Value(0), resolved_at=resolved_at)
     counted = Subquery(
         touches.filter(occurred_at__gte=OuterRef("started_at"), occurred_at__lt=OuterRef("due_at"))
         .order_by()
