@@ -52,10 +52,11 @@ from teams.models import Membership, Role, Team, User  # noqa: E402
 
 PASSWORD = "selaras-bench"  # noqa: S105 (the benchmark's throw-away users)
 BATCH = 20_000
-SOURCES = [("web", 30), ("campaign", 25), ("event", 10), ("referral", 10), ("partner", 8), ("cold", 7), ("other", 10)]
+# The product's source codes (leads.models.Source) only: the pages show their labels.
+SOURCES = [("web", 30), ("ads", 25), ("event", 10), ("referral", 10), ("content", 8), ("outbound", 7), ("other", 10)]
 TOUCH_KINDS = ["call", "email", "meeting", "message"]
-OUTCOMES = ["", "", "reached", "no_answer", "left_message", "meeting_booked", "not_interested"]
-REJECT_REASONS = ["duplicate", "spam", "no_budget", "wrong_contact", "other"]
+OUTCOMES = ["", "", "connected", "no_answer", "voicemail", "replied", "meeting_booked", "other"]
+REJECT_REASONS = ["duplicate", "spam", "not_icp", "bad_contact", "other"]
 WARN_PERCENT = 75
 
 
@@ -136,7 +137,7 @@ class World:
                 campaigns = [
                     Campaign(
                         name=f"Campaign {team.pk}.{n}",
-                        channel=rng.choice(["email", "event", "ads", "social", "content"]),
+                        channel=rng.choice(["email", "events", "search", "social", "content"]),
                         start_date=(start + timedelta(days=30 * n)).date(),
                         end_date=(start + timedelta(days=30 * n + 60)).date(),
                         spend=Decimal(rng.randrange(5_000_000, 80_000_000, 500_000)),
@@ -271,7 +272,8 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
             touches.append(at)
             at += timedelta(hours=rng.expovariate(1 / 40) * (1 + len(touches) / 3))
     # The pipeline: closed in proportion to age and effort.
-    status, closed, value = ("working" if touches else "assigned"), None, None
+    # An assigned lead stays "new" until its first follow-up, as in the product.
+    status, closed, value = ("working" if touches else "new"), None, None
     roll = rng.random()
     if touches and roll < 0.08:
         status, value = "won", Decimal(rng.randrange(5_000_000, 400_000_000, 100_000))
@@ -284,7 +286,7 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
     if status in ("won", "lost", "rejected"):
         closed = (touches[-1] if touches else assigned) + timedelta(hours=rng.expovariate(1 / 24))
         if closed > now:
-            status, closed, value = ("working" if touches else "assigned"), None, None
+            status, closed, value = ("working" if touches else "new"), None, None
     touches = [t for t in touches if closed is None or t <= closed]
     final_owner = assignments[-1][1]
     lead.update(owner_id=final_owner, status=status, value=value, assigned_at=assignments[-1][0], closed_at=closed)
@@ -320,7 +322,7 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
             {
                 "id": _take(ids, StatusChange),
                 "lead_id": lead["id"],
-                "from_status": "working" if touches else "assigned",
+                "from_status": "working" if touches else "new",
                 "to_status": status,
                 "by_id": final_owner,
                 "at": at,

@@ -1,0 +1,65 @@
+"""The benchmark's data is the product's data: valid choices, clocks with the due times the
+product computes, and states that the product's own refresh leaves alone."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generated():
+    import generate
+
+    args = argparse.Namespace(leads=300, sales_teams=3, marketing_teams=2, reps=9, touches=10.0, months=3, seed=7)
+    now = timezone.now()
+    world = generate.World.build(args, now)
+    counts = generate.load(world, args, now)
+    return world, counts
+
+
+def test_every_row_is_valid_for_the_models(generated):
+    from leads.models import Campaign, Lead, Rejection, Touch
+
+    _, counts = generated
+    assert counts["leads"] == 300 and counts["touches"] > 1000
+    for model in (Lead, Touch, Rejection, Campaign):
+        for row in model.objects.all()[:200]:
+            row.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def test_clocks_are_what_the_product_computes_and_its_refresh_changes_nothing(generated):
+    from leads.models import Assignment
+    from slas.models import Clock
+    from slas.services import clocks_refresh
+    from slas.services.clocks import _clock
+    from teams.calendar import calendar_for_team
+
+    world, _ = generated
+    sample = list(Assignment.objects.select_related("lead").order_by("pk")[:60])
+    for assignment in sample:
+        row = {
+            "pk": assignment.pk,
+            "lead_id": assignment.lead_id,
+            "owner_id": assignment.owner_id,
+            "assigned_at": assignment.assigned_at,
+        }
+        for sla in world.slas[assignment.lead.team_id]:
+            expected = _clock(sla, row, calendar_for_team(sla.team), timezone.now())
+            stored = Clock.objects.get(sla=sla, assignment=assignment)
+            assert (stored.due_at, stored.warn_at, stored.required) == (
+                expected.due_at,
+                expected.warn_at,
+                expected.required,
+            )
+    before = dict(Clock.objects.values_list("pk", "state"))
+    clocks_refresh(lead_ids=list(Clock.objects.values_list("lead_id", flat=True).distinct()), now=timezone.now())
+    assert dict(Clock.objects.values_list("pk", "state")) == before
