@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from teams.models import Role, Team
 from tests.factories import MarketingTeamFactory, TeamFactory, UserFactory
 
 PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _english_and_the_default_zone_after_each_test():
+    """A request in Indonesian, or a test that activates a team's zone, leaves it active in
+    the thread; don't let it leak into the next test."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from teams import services
 from teams.models import Membership, Team, User
@@ -152,7 +154,12 @@ def test_bad_user_input_answers_400_with_the_field(api_as, users, sales_team, ch
 
 def test_patching_a_users_team_records_membership_history(api_as, users, other_sales_team):
     rep = users["sales_rep"]
-    response = api_as(users["admin"]).patch(f"/api/v1/users/{rep.pk}/", {"team": other_sales_team.pk}, format="json")
+    # At noon in Jakarta it is the same day in Jayapura too (late evening would not be).
+    Membership.objects.filter(user=rep).update(started_on=date(2026, 8, 5))
+    with time_machine.travel(datetime(2026, 8, 5, 12, tzinfo=ZoneInfo("Asia/Jakarta")), tick=False):
+        response = api_as(users["admin"]).patch(
+            f"/api/v1/users/{rep.pk}/", {"team": other_sales_team.pk}, format="json"
+        )
     assert response.status_code == 200
     # The rep joined today, so today's move replaces that membership rather than ending it.
     assert list(Membership.objects.filter(user=rep).values_list("team", "ended_on")) == [(other_sales_team.pk, None)]
