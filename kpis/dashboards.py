@@ -14,7 +14,7 @@ from kpis.models import Metric, Scorecard, Target
 from leads.models import Lead, Touch
 from leads.selectors import lead_queue
 from slas.models import Breach, Clock, Sla
-from slas.selectors import breach_list, volume_progress
+from slas.selectors import breach_list, volume_progress_for
 from teams import permissions
 from teams.calendar import period_bounds
 from teams.models import Role, Team, User
@@ -35,7 +35,7 @@ def shared_goal(*, now: datetime) -> dict | None:
 
 def targets_in_force(*, targets: QuerySet[Target], now: datetime) -> list[dict]:
     today = now.date()
-    found = targets.filter(period_start__lte=today, period_end__gte=today).select_related("kpi", "team", "user")
+    found = targets.filter(period_start__lte=today, period_end__gte=today).select_related("kpi", "team", "user__team")
     return [
         {"target": t, "progress": selectors.target_progress(target=t, now=now)} for t in found.order_by("kpi__name")
     ]
@@ -104,9 +104,10 @@ def _marketing(*, team: Team, now: datetime) -> dict[str, Any]:
     scope = Scope(team=team)
     start, end = scope_range(scope, *_month(scope, now))
     rejected = metrics.rejection_rate(scope, start, end)
-    owed = Sla.objects.filter(kind=Sla.Kind.VOLUME, from_team=team, is_active=True).select_related("team")
+    owed = list(Sla.objects.filter(kind=Sla.Kind.VOLUME, from_team=team, is_active=True).select_related("team"))
+    progress = volume_progress_for(slas=owed, now=now)
     return {
-        "volume": [{"sla": sla, "progress": volume_progress(sla=sla, now=now)} for sla in owed],
+        "volume": [{"sla": sla, "progress": progress[sla.pk]} for sla in owed],
         "delivered": metrics.leads_created(scope, start, end),
         "acceptance": None if rejected is None else 1 - rejected,
         "kpi_rows": targets_in_force(targets=Target.objects.filter(team=team), now=now),

@@ -23,7 +23,7 @@ def kpi_list(*, user: User) -> QuerySet[Kpi]:
 
 
 def target_list(*, user: User) -> QuerySet[Target]:
-    return Target.objects.filter(permissions.target_scope(user)).select_related("kpi", "team", "user")
+    return Target.objects.filter(permissions.target_scope(user)).select_related("kpi", "team", "user__team")
 
 
 def measurement_list(*, user: User) -> QuerySet[Measurement]:

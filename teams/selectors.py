@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -33,6 +33,18 @@ def team_active_members(*, team_id: int, on: date, role: str = Role.SALES_REP) -
         role=role,
         started_on__lte=on,
     )
+
+
+def team_active_member_counts(*, days: dict[int, date], role: str = Role.SALES_REP) -> dict[int, int]:
+    """`team_active_members(...).count()` of several teams at once, each on its own local
+    date (`days`: team id → date), in one grouped query; a team without any is left out."""
+    if not days:
+        return {}
+    on_day = Q()
+    for team_id, day in days.items():
+        on_day |= Q(Q(ended_on__isnull=True) | Q(ended_on__gte=day), team_id=team_id, started_on__lte=day)
+    rows = Membership.objects.filter(on_day, role=role).values_list("team_id").annotate(n=Count("pk")).order_by()
+    return dict(rows)
 
 
 def team_today(*, team: Team) -> date:
