@@ -1,0 +1,488 @@
+"""The built-in metrics of many scorecards at once, in a constant number of statements.
+
+`kpis.metrics` measures one scope at a time, for the KPI page and targets. A scorecard run
+for every team and four periods repeated its ~20 queries per card, some of them pulling
+rows into Python. Here four set-based statements read what every card needs, plus the
+campaigns and (in `kpis.scorecards`) the targets: the same statements whatever the number
+of teams and periods. The values are exactly those `kpis.metrics` gives each card alone,
+to the last bit of every float (tests/kpis/test_scorecards_grouped.py holds the proof).
+
+Counts and sums are pre-aggregated in SQL by the teams a row belongs to and by its
+*bucket*: the cards' bounds (instants in each team's time zone), sorted, cut time into
+buckets, and a bucket lies wholly inside or outside any card's range. A few thousand rows
+come back, and `_Grid` adds each to the cards it belongs to.
+
+A marketing team's leads are those of its campaigns and those its members created
+(`metrics.scoped_leads`). An OR across the two joins cannot use an index, and a lead can
+belong to two marketing teams; so every row carries its three teams (the lead's sales
+team, its campaign's, its creator's), and a lead counts for its creator's team only when
+that is not its campaign's (once per team).
+
+Medians cannot be pre-aggregated. On PostgreSQL the cards come in as a VALUES list, each
+lead is joined to its cards through the three teams (a UNION ALL, not an OR), and the
+median is an ordered-set aggregate: the mean of the lower and the upper middle value
+(`percentile_disc(0.5)` ascending and descending), which is what `statistics.median`
+computes, to the bit; `percentile_cont(0.5)` interpolates as lo + 0.5 × (hi − lo), which
+differs from (lo + hi) / 2 in the last bit about one time in six. SQLite has neither, and
+no exact interval arithmetic: there the timestamps come back and Python takes the median.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Context, Decimal
+from statistics import median
+from typing import Any, NamedTuple
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from kpis.metrics import BUILT_IN, ZERO, Scope, scope_range
+from kpis.models import Metric
+from leads.models import Campaign
+from slas.models import Sla
+from slas.selectors import compliance
+from teams.models import Team
+
+SALES, MARKETING = Team.Kind.SALES, Team.Kind.MARKETING
+
+
+@dataclass(frozen=True)
+class Card:
+    """A team and a period of dates [first, last], measured in the team's time zone."""
+
+    team: Team
+    first: date
+    last: date
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A card as the statements see it: its bounds as instants, and as dates for campaigns."""
+
+    index: int
+    team_id: int
+    kind: str
+    start: datetime
+    end: datetime
+    before: datetime  # the start of the previous period of the same length (leads_growth)
+    first: date
+    after: date  # the day after the last
+
+
+class _Campaign(NamedTuple):
+    team_id: int
+    starts: date
+    ends: date | None
+    spend: Decimal
+    name: str
+
+
+@dataclass
+class _Totals:
+    """What the statements add up for one card."""
+
+    created: int = 0
+    before: int = 0
+    qualified: int = 0
+    won: int = 0
+    rejected: int = 0
+    to_assign: float | None = None
+    first_response: float | None = None
+    revenue: Decimal = ZERO
+    campaign_revenue: Decimal = ZERO
+    companies: Counter = field(default_factory=Counter)
+    clocks: dict[str, list[int]] = field(default_factory=lambda: {Sla.Kind.RESPONSE: [0, 0], Sla.Kind.CADENCE: [0, 0]})
+    breaches: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    sources: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    campaigns: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+
+def grouped_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
+    """For each card, in order: every metric of `metrics.BUILT_IN` (same keys, values and
+    order as `metrics.measure` for the team and period), `breaches`, and for a marketing
+    team `rejection_reasons`, `won_rate_by_source` and `won_rate_by_campaign`.
+
+    Reads only. Five queries whatever the number of cards."""
+    if not cards:
+        return []
+    grid = _Grid([_frame(index, card) for index, card in enumerate(cards)])
+    campaigns = _campaigns()
+    totals = [_Totals() for _ in grid.frames]
+    _created(grid, totals, campaigns)
+    _won(grid, totals, campaigns)
+    _first_responses(grid, totals)
+    _slas(grid, totals)
+    return [_card(frame, totals[frame.index], campaigns) for frame in grid.frames]
+
+
+def _frame(index: int, card: Card) -> _Frame:
+    start, end = scope_range(Scope(team=card.team), card.first, card.last)
+    return _Frame(
+        index=index,
+        team_id=card.team.pk,
+        kind=card.team.kind,
+        start=start,
+        end=end,
+        before=start - (end - start),  # as metrics.leads_growth reckons it
+        first=card.first,
+        after=card.last + timedelta(days=1),
+    )
+
+
+def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> dict[str, Any]:
+    spend = sum((c.spend for c in campaigns.values() if _runs(c, frame) and _counts_for(c, frame)), ZERO)
+    repeat = sum(1 for n in totals.companies.values() if n > 1)
+    response, cadence = totals.clocks[Sla.Kind.RESPONSE], totals.clocks[Sla.Kind.CADENCE]
+    values = {
+        Metric.LEADS_CREATED: totals.created,
+        Metric.LEADS_GROWTH: (totals.created - totals.before) / totals.before if totals.before else None,
+        Metric.LEAD_TO_QUALIFIED_RATE: _rate(totals.qualified, totals.created),
+        Metric.LEAD_TO_WON_RATE: _rate(totals.won, totals.created),
+        Metric.REVENUE_WON: totals.revenue,
+        Metric.CAMPAIGN_ROI: float((totals.campaign_revenue - spend) / spend) if spend else None,
+        Metric.REPEAT_CUSTOMER_RATE: _rate(repeat, len(totals.companies)),
+        Metric.MEDIAN_FIRST_RESPONSE_HOURS: totals.first_response,
+        Metric.RESPONSE_SLA_COMPLIANCE: compliance(*response),
+        Metric.CADENCE_SLA_COMPLIANCE: compliance(*cadence),
+        Metric.REJECTION_RATE: _rate(totals.rejected, totals.created),
+        Metric.MEDIAN_TIME_TO_ASSIGN_HOURS: totals.to_assign,
+    }
+    card = {name: values[name] for name in BUILT_IN}
+    card["breaches"] = totals.breaches
+    if frame.kind == MARKETING:
+        card["rejection_reasons"] = dict(sorted(totals.reasons.items()))
+        card["won_rate_by_source"] = _won_rates(totals.sources)
+        card["won_rate_by_campaign"] = _won_rates(totals.campaigns)
+    return card
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _won_rates(counts: dict[str | None, list[int]]) -> dict[str, float]:
+    """Won ÷ created by name, ordered by name (no campaign, "", first) as the database orders it."""
+    ordered = sorted(counts.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    return {name or "": won / total for name, (total, won) in ordered if total}
+
+
+class _Grid:
+    """The cards by team, and the buckets that cut time at every card's bounds."""
+
+    def __init__(self, frames: list[_Frame]) -> None:
+        self.frames = frames
+        self.by_team: dict[tuple[str, int], list[_Frame]] = defaultdict(list)
+        for frame in frames:
+            self.by_team[(frame.kind, frame.team_id)].append(frame)
+
+    def bounds(self, *, before: bool = False) -> list[datetime]:
+        """Every card's start and end (and previous start), sorted: bucket k is [b[k], b[k+1])."""
+        instants = {f.start for f in self.frames} | {f.end for f in self.frames}
+        return sorted(instants | ({f.before for f in self.frames} if before else set()))
+
+    @staticmethod
+    def inside(bounds: list[datetime], bucket: int, start: datetime, end: datetime) -> bool:
+        return start <= bounds[bucket] and bounds[bucket + 1] <= end
+
+    def lead_cards(self, sales_team: int, campaign_team: int | None, creator_team: int | None) -> list[_Frame]:
+        """The cards a lead may count for: its sales team's, its campaign's marketing team's,
+        and its creator's marketing team's unless that is the campaign's."""
+        found = self.by_team.get((SALES, sales_team), []) + self.by_team.get((MARKETING, campaign_team), [])
+        if creator_team != campaign_team:
+            found = found + self.by_team.get((MARKETING, creator_team), [])
+        return found
+
+    def values(self) -> tuple[str, list[Any]]:
+        """The cards as a VALUES list (i, team_id, kind, s, e) and its parameters."""
+        rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(self.frames))
+        params: list[Any] = []
+        for f in self.frames:
+            params += [f.index, f.team_id, f.kind, _param(f.start), _param(f.end)]
+        return f"card (i, team_id, kind, s, e) AS (VALUES {rows}), ", params
+
+
+def _bucket(column: str, bounds: list[datetime], low: int = 0, high: int | None = None) -> tuple[str, list[Any]]:
+    """SQL for the bucket of `column`, for rows in [bounds[0], bounds[-1]): the number of
+    inner bounds at or before it, found in [low, high] by halves (a nightly run has dozens
+    of bounds; a row costs a handful of comparisons, not dozens)."""
+    high = len(bounds) - 2 if high is None else high
+    if low == high:
+        return str(low), []
+    middle = (low + high + 1) // 2
+    below, below_params = _bucket(column, bounds, low, middle - 1)
+    above, above_params = _bucket(column, bounds, middle, high)
+    sql = f"CASE WHEN {column} < %s THEN {below} ELSE {above} END"
+    return sql, [_param(bounds[middle]), *below_params, *above_params]
+
+
+def _param(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _instant(value: Any) -> datetime:
+    """A timestamp as the ORM returns it: aware, in UTC (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _amount(value: Any) -> Decimal:
+    """A sum of money as the ORM returns `Sum` of a DecimalField: SQLite sums them as floats,
+    and Django keeps 15 significant digits of the float."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Context(prec=15).create_decimal_from_float(value)
+
+
+def _hours(later: Any, earlier: Any) -> float:
+    return (_instant(later) - _instant(earlier)).total_seconds() / 3600
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# -- leads created: cohort, growth, breakdowns, time to assign ----------------------------------
+# A lead's teams other than its sales team: its campaign's and its creator's.
+TEAMS = """LEFT JOIN leads_campaign c ON c.id = l.campaign_id
+    LEFT JOIN teams_user u ON u.id = l.created_by_id"""
+
+# Leads created in the cards' periods or the periods before (growth); only those from the
+# first card's start on pay for the look-ups (reached qualified, first assigned).
+CREATED = """WITH {cards}facts AS (
+  SELECT l.id, l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
+         l.created_at, l.status, l.source, l.campaign_id, {bucket} AS bucket,
+         CASE WHEN l.created_at >= %s AND (l.status IN ('qualified', 'won') OR EXISTS (
+           SELECT 1 FROM leads_statuschange sc WHERE sc.lead_id = l.id AND sc.to_status IN ('qualified', 'won')
+         )) THEN 1 ELSE 0 END AS qualified,
+         CASE WHEN l.created_at >= %s THEN
+           (SELECT MIN(a.assigned_at) FROM leads_assignment a WHERE a.lead_id = l.id)
+         END AS first_assigned
+    FROM leads_lead l {teams}
+   WHERE l.created_at >= %s AND l.created_at < %s
+)
+SELECT 'count', sales_team, campaign_team, creator_team, bucket, source, campaign_id,
+       COUNT(*), SUM(qualified), COUNT(CASE WHEN status = 'won' THEN 1 END),
+       COUNT(CASE WHEN status = 'rejected' THEN 1 END), CAST(NULL AS double precision)
+  FROM facts GROUP BY sales_team, campaign_team, creator_team, bucket, source, campaign_id
+UNION ALL
+SELECT 'reason', NULL, campaign_team, creator_team, bucket, r.reason, NULL, COUNT(*), NULL, NULL, NULL, NULL
+  FROM facts x JOIN leads_rejection r ON r.lead_id = x.id
+ WHERE x.created_at >= %s AND (x.campaign_team IS NOT NULL OR x.creator_team IS NOT NULL)
+ GROUP BY campaign_team, creator_team, bucket, r.reason
+UNION ALL
+{assigned}"""
+# PostgreSQL: the median per card, through the leads' three teams.
+ASSIGNED_MEDIAN = """SELECT 'median', i, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {median}
+  FROM ({routes}) routes WHERE first_assigned IS NOT NULL GROUP BY i"""
+# SQLite: the timestamps, to Python.
+ASSIGNED_VALUES = """SELECT 'value', sales_team, campaign_team, creator_team, bucket, created_at, first_assigned,
+       NULL, NULL, NULL, NULL, NULL
+  FROM facts WHERE first_assigned IS NOT NULL"""
+
+# The leads of `facts` in the cards whose range [s, e) holds `at`, one row per lead and card.
+ROUTES = """
+  SELECT k.i, x.* FROM facts x JOIN card k
+      ON k.kind = 'sales' AND k.team_id = x.sales_team AND x.{at} >= k.s AND x.{at} < k.e
+  UNION ALL
+  SELECT k.i, x.* FROM facts x JOIN card k
+      ON k.kind = 'marketing' AND k.team_id = x.campaign_team AND x.{at} >= k.s AND x.{at} < k.e
+  UNION ALL
+  SELECT k.i, x.* FROM facts x JOIN card k
+      ON k.kind = 'marketing' AND k.team_id = x.creator_team AND x.{at} >= k.s AND x.{at} < k.e
+   WHERE x.campaign_team IS NULL OR x.campaign_team <> x.creator_team"""
+
+
+def _created(grid: _Grid, totals: list[_Totals], campaigns: dict[int, _Campaign]) -> None:
+    bounds = grid.bounds(before=True)
+    lowest = _param(min(f.start for f in grid.frames))
+    bucket, bucket_params = _bucket("l.created_at", bounds)
+    cards, card_params = grid.values() if _postgres() else ("", [])
+    if _postgres():
+        hours = _hours_sql("first_assigned", "created_at")
+        assigned = ASSIGNED_MEDIAN.format(median=_median_sql(hours), routes=ROUTES.format(at="created_at"))
+    else:
+        assigned = ASSIGNED_VALUES
+    sql = CREATED.format(cards=cards, bucket=bucket, teams=TEAMS, assigned=assigned)
+    params = [*card_params, *bucket_params, lowest, lowest, _param(bounds[0]), _param(bounds[-1]), lowest]
+    waits = defaultdict(list)
+    for part, a, campaign_team, creator_team, k, name, other, n, qualified, won, rejected, value in _fetch(sql, params):
+        if part == "median":
+            totals[a].to_assign = value
+            continue
+        for frame in grid.lead_cards(a, campaign_team, creator_team):
+            if part == "value":
+                if grid.inside(bounds, k, frame.start, frame.end):
+                    waits[frame.index].append(_hours(other, name))
+            elif part == "reason":
+                if frame.kind == MARKETING and grid.inside(bounds, k, frame.start, frame.end):
+                    totals[frame.index].reasons[name] += n
+            elif grid.inside(bounds, k, frame.start, frame.end):
+                campaign = campaigns[other].name if other in campaigns else None
+                _add_created(totals[frame.index], frame, name, campaign, n, qualified, won, rejected)
+            elif grid.inside(bounds, k, frame.before, frame.start):
+                totals[frame.index].before += n
+    for index, hours in waits.items():
+        totals[index].to_assign = median(hours)
+
+
+def _add_created(totals: _Totals, frame: _Frame, source, campaign, n, qualified, won, rejected) -> None:
+    totals.created += n
+    totals.qualified += qualified
+    totals.won += won
+    totals.rejected += rejected
+    if frame.kind == MARKETING:
+        for counts in (totals.sources[source], totals.campaigns[campaign]):
+            counts[0] += n
+            counts[1] += won
+
+
+def _median_sql(hours: str) -> str:
+    """The median of an expression, to the bit of `statistics.median` (PostgreSQL)."""
+    return (
+        f"(percentile_disc(0.5) WITHIN GROUP (ORDER BY {hours})"
+        f" + percentile_disc(0.5) WITHIN GROUP (ORDER BY {hours} DESC)) / 2"
+    )
+
+
+def _hours_sql(later: str, earlier: str) -> str:
+    """Hours between two instants as Python's `timedelta.total_seconds() / 3600` gives them:
+    exact seconds (numeric) rounded once to a double, then divided."""
+    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision) / 3600"
+
+
+# -- leads won: revenue, revenue from campaigns, repeat customers -------------------------------
+WON = """SELECT l.team_id, c.team_id, u.team_id, l.campaign_id, {bucket}, l.company, COUNT(*), SUM(l.value)
+  FROM leads_lead l {teams}
+ WHERE l.status = 'won' AND l.closed_at >= %s AND l.closed_at < %s
+ GROUP BY 1, 2, 3, 4, 5, 6"""
+
+
+def _won(grid: _Grid, totals: list[_Totals], campaigns: dict[int, _Campaign]) -> None:
+    """Revenue of the leads won (closed) in each card's period; the part from campaigns
+    running in it (a marketing team's own); companies won, and how often."""
+    bounds = grid.bounds()
+    bucket, bucket_params = _bucket("l.closed_at", bounds)
+    sql = WON.format(bucket=bucket, teams=TEAMS)
+    params = [*bucket_params, _param(bounds[0]), _param(bounds[-1])]
+    for sales_team, campaign_team, creator_team, campaign_id, k, company, n, value in _fetch(sql, params):
+        amount = _amount(value)
+        for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
+            if not grid.inside(bounds, k, frame.start, frame.end):
+                continue
+            card = totals[frame.index]
+            card.revenue += amount
+            campaign = campaigns.get(campaign_id)
+            if campaign is not None and _runs(campaign, frame) and _counts_for(campaign, frame):
+                card.campaign_revenue += amount
+            if company != "":
+                card.companies[company] += n
+
+
+def _campaigns() -> dict[int, _Campaign]:
+    """Every campaign by id (a company has tens or hundreds): their spend and dates for ROI,
+    their names for the won rates by campaign, which the statements group by id."""
+    found = Campaign.objects.order_by().values_list("pk", "team_id", "start_date", "end_date", "spend", "name")
+    return {pk: _Campaign(*rest) for pk, *rest in found}
+
+
+def _runs(campaign: _Campaign, frame: _Frame) -> bool:
+    return campaign.starts < frame.after and (campaign.ends is None or campaign.ends >= frame.first)
+
+
+def _counts_for(campaign: _Campaign, frame: _Frame) -> bool:
+    """A sales team's ROI counts every campaign; a marketing team's, its own."""
+    return frame.kind != MARKETING or campaign.team_id == frame.team_id
+
+
+# -- first responses ---------------------------------------------------------------------------
+# Leads first assigned in the cards' periods (ties on the time broken by id), with their
+# first follow-up at or after it.
+FIRST_RESPONSES = """WITH {cards}firsts AS (
+  SELECT a.lead_id, a.assigned_at FROM leads_assignment a
+   WHERE a.assigned_at >= %s AND a.assigned_at < %s
+     AND NOT EXISTS (
+       SELECT 1 FROM leads_assignment b
+        WHERE b.lead_id = a.lead_id AND b.assigned_at <= a.assigned_at AND b.assigned_at < %s
+          AND (b.assigned_at < a.assigned_at OR b.id < a.id)
+     )
+), facts AS (
+  SELECT l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
+         {bucket} AS bucket, f.assigned_at AS first_assigned,
+         (SELECT MIN(t.occurred_at) FROM leads_touch t
+           WHERE t.lead_id = f.lead_id AND t.occurred_at >= f.assigned_at) AS first_touch
+    FROM firsts f JOIN leads_lead l ON l.id = f.lead_id {teams}
+)
+{select}"""
+FIRST_RESPONSE_MEDIAN = """SELECT i, {median} FROM ({routes}) routes WHERE first_touch IS NOT NULL GROUP BY i"""
+FIRST_RESPONSE_VALUES = """SELECT sales_team, campaign_team, creator_team, bucket, first_assigned, first_touch
+  FROM facts WHERE first_touch IS NOT NULL"""
+
+
+def _first_responses(grid: _Grid, totals: list[_Totals]) -> None:
+    bounds = grid.bounds()
+    bucket, bucket_params = _bucket("f.assigned_at", bounds)
+    span = [_param(bounds[0]), _param(bounds[-1]), _param(bounds[-1])]  # the last: earlier ones end before it
+    if _postgres():
+        cards, card_params = grid.values()
+        hours = _hours_sql("first_touch", "first_assigned")
+        select = FIRST_RESPONSE_MEDIAN.format(median=_median_sql(hours), routes=ROUTES.format(at="first_assigned"))
+        sql = FIRST_RESPONSES.format(cards=cards, bucket=bucket, teams=TEAMS, select=select)
+        for index, hours_median in _fetch(sql, [*card_params, *span, *bucket_params]):
+            totals[index].first_response = hours_median
+        return
+    sql = FIRST_RESPONSES.format(cards="", bucket=bucket, teams=TEAMS, select=FIRST_RESPONSE_VALUES)
+    waits = defaultdict(list)
+    for sales_team, campaign_team, creator_team, k, assigned, touched in _fetch(sql, [*span, *bucket_params]):
+        for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
+            if grid.inside(bounds, k, frame.start, frame.end):
+                waits[frame.index].append(_hours(touched, assigned))
+    for index, hours in waits.items():
+        totals[index].first_response = median(hours)
+
+
+# -- SLA compliance and breaches ---------------------------------------------------------------
+# Response and cadence clocks that fell due (met; breached, waived left out) by team, and
+# breaches that fell due, not waived, by sales team and by the marketing team that owed them.
+SLAS = """SELECT 'clock', c.team_id, NULL, c.kind, {clock_bucket},
+       COUNT(CASE WHEN c.state = 'met' THEN 1 END), COUNT(CASE WHEN c.state = 'breached' AND b.waived = %s THEN 1 END)
+  FROM slas_clock c LEFT JOIN slas_breach b ON b.clock_id = c.id AND c.state = 'breached'
+ WHERE c.kind IN ('response', 'cadence') AND c.due_at >= %s AND c.due_at < %s
+ GROUP BY 2, 4, 5
+UNION ALL
+SELECT 'breach', b.team_id, b.responsible_team_id, NULL, {breach_bucket}, COUNT(*), NULL
+  FROM slas_breach b
+ WHERE b.waived = %s AND b.due_at >= %s AND b.due_at < %s
+ GROUP BY 2, 3, 5"""
+
+
+def _slas(grid: _Grid, totals: list[_Totals]) -> None:
+    bounds = grid.bounds()
+    clock_bucket, clock_params = _bucket("c.due_at", bounds)
+    breach_bucket, breach_params = _bucket("b.due_at", bounds)
+    span = [_param(bounds[0]), _param(bounds[-1])]
+    sql = SLAS.format(clock_bucket=clock_bucket, breach_bucket=breach_bucket)
+    params = [*clock_params, False, *span, *breach_params, False, *span]
+    for part, team, responsible_team, kind, k, n, breached in _fetch(sql, params):
+        if part == "clock":
+            # A team's compliance counts the clocks of the team, whatever its kind.
+            for frame in grid.by_team.get((SALES, team), []) + grid.by_team.get((MARKETING, team), []):
+                if grid.inside(bounds, k, frame.start, frame.end):
+                    counts = totals[frame.index].clocks[kind]
+                    counts[0] += n
+                    counts[1] += breached
+            continue
+        for frame in grid.by_team.get((SALES, team), []) + grid.by_team.get((MARKETING, responsible_team), []):
+            if grid.inside(bounds, k, frame.start, frame.end):
+                totals[frame.index].breaches += n
