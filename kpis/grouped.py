@@ -52,11 +52,18 @@ SALES, MARKETING = Team.Kind.SALES, Team.Kind.MARKETING
 
 @dataclass(frozen=True)
 class Card:
-    """A team and a period of dates [first, last], measured in the team's time zone."""
+    """A team and a period of dates [first, last], measured in the team's time zone. A period
+    still in progress is measured up to today (`last`) but its targets are the whole
+    period's, which ends on `period_last`."""
 
     team: Team
     first: date
     last: date
+    period_last: date | None = None
+
+    @property
+    def target_last(self) -> date:
+        return self.period_last or self.last
 
 
 @dataclass(frozen=True)

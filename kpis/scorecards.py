@@ -41,7 +41,7 @@ def scorecard_periods(*, teams: Sequence[Team], now: datetime) -> list[tuple[str
     for team in teams:
         today = now.astimezone(Scope(team=team).zone).date()
         for kind, first, last in periods_to_compute(team=team, now=now):
-            found.append((kind, last, Card(team=team, first=first, last=min(last, today))))
+            found.append((kind, last, Card(team=team, first=first, last=min(last, today), period_last=last)))
     return found
 
 
@@ -91,13 +91,13 @@ def cards_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
         breakdowns = {name: values.pop(name, None) for name in BREAKDOWNS}
         if team.kind == Team.Kind.SALES:
             values["leads_received"] = values[Metric.LEADS_CREATED]
-            values["quota"] = targets(team, Metric.REVENUE_WON, card.first, card.last)
+            values["quota"] = targets(team, Metric.REVENUE_WON, card.first, card.target_last)
         else:
             values["leads_delivered"] = values[Metric.LEADS_CREATED]
             rejected = values[Metric.REJECTION_RATE]
             values["acceptance_rate"] = None if rejected is None else 1 - rejected
             values.update(breakdowns)
-            values["growth_target"] = targets(team, Metric.LEADS_GROWTH, card.first, card.last)
+            values["growth_target"] = targets(team, Metric.LEADS_GROWTH, card.first, card.target_last)
     return found
 
 
@@ -112,7 +112,7 @@ def _targets(cards: Sequence[Card]) -> Callable[[Team, str, date, date], Decimal
         Target.objects.filter(
             kpi__metric__in=[Metric.REVENUE_WON, Metric.LEADS_GROWTH],
             period_start__in={card.first for card in cards},
-            period_end__in={card.last for card in cards},
+            period_end__in={card.target_last for card in cards},
         )
         .order_by(*Target._meta.ordering)
         .values_list("kpi__metric", "period_start", "period_end", "team_id", "user__team_id", "target")

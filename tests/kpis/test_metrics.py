@@ -214,6 +214,13 @@ def test_scorecards_are_stored_once_per_team_and_period(users, sales_team, marke
     assert marketing.metrics["won_rate_by_source"] == {"web": 1.0}
 
 
+def test_the_card_of_a_month_in_progress_shows_the_whole_months_quota(users, sales_team, pipeline, quota):
+    scorecards_compute(now=jkt(2026, 8, 16, 1), teams=[sales_team])  # halfway through August
+    card = Scorecard.objects.get(team=sales_team, period="month", period_start=date(2026, 8, 1))
+    assert card.period_end == date(2026, 8, 31)
+    assert card.metrics["quota"] == "20000000.00"
+
+
 def test_the_command_computes_scorecards(users, sales_team, capsys):
     call_command("compute_scorecards", "--as-of", "2026-09-02T01:00:00+07:00")
     assert Scorecard.objects.filter(team=sales_team).count() == 4
