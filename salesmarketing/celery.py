@@ -24,7 +24,13 @@ def ping() -> str:
 # gives it back), and retried with exponential backoff while the database is unreachable.
 # Time limits stay well under the Redis visibility timeout (1 h; tests/test_celery_config.py).
 def periodic_job(
-    name: str, *, soft_time_limit: int, time_limit: int, retry_backoff_max: int = 300, max_retries: int = 10
+    name: str,
+    *,
+    soft_time_limit: int,
+    time_limit: int,
+    retry_backoff_max: int = 300,
+    max_retries: int = 10,
+    **options,
 ):
     return shared_task(
         name=name,
@@ -35,4 +41,5 @@ def periodic_job(
         max_retries=max_retries,
         soft_time_limit=soft_time_limit,
         time_limit=time_limit,
+        **options,
     )

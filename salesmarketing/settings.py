@@ -118,8 +118,10 @@ else:
     # Fail fast when PostgreSQL is down instead of hanging a request.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     # No JIT: it spent 0.3 s compiling a sweep statement that then ran in 0.4 s (bench/README.md);
-    # every query here is index-driven and short.
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # every query here is index-driven and short. Check every 5 s that the client is still
+    # there: a worker killed while its statement waits on a lock would otherwise keep its
+    # session, and the sweep's advisory lock, until the lock came free.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off -c client_connection_check_interval=5000")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"

@@ -7,12 +7,18 @@ from django.utils import timezone
 from salesmarketing.celery import periodic_job
 
 
-@periodic_job("slas.evaluate_slas", soft_time_limit=480, time_limit=540)
-def evaluate_slas(full: bool = False) -> dict:
-    """The sweep, every 5 minutes from beat. Idempotent and safe to run twice or at once."""
+@periodic_job("slas.evaluate_slas", soft_time_limit=480, time_limit=540, bind=True)
+def evaluate_slas(self, full: bool = False) -> dict:
+    """The sweep, every 5 minutes from beat. Idempotent and safe to run twice or at once.
+
+    A full re-check that finds another sweep running (or a dead worker's session not yet
+    ended) tries again in 30 s rather than being lost; a periodic run just leaves it to the next.
+    """
     from slas.services import sla_sweep
 
     result = sla_sweep(now=timezone.now(), full=full)
+    if result.skipped and full:
+        raise self.retry(countdown=30)
     return {"response": result.response, "cadence": result.cadence, "volume": result.volume, "skipped": result.skipped}
 
 

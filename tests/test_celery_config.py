@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from salesmarketing.celery import app
@@ -68,3 +69,23 @@ def test_web_code_never_enqueues_a_task():
                 if isinstance(node, ast.Attribute) and node.attr in ("delay", "apply_async", "send_task"):
                     offenders.append(f"{relative}:{node.lineno} .{node.attr}()")
     assert not offenders
+
+
+def test_a_full_sweep_that_finds_another_running_tries_again_instead_of_being_lost():
+    from unittest import mock
+
+    from celery.exceptions import Retry
+
+    from slas.services.sweep import SweepResult
+    from slas.tasks import evaluate_slas
+
+    with (
+        mock.patch("slas.services.sla_sweep", return_value=SweepResult(skipped=True)),
+        mock.patch.object(evaluate_slas, "retry", side_effect=Retry()) as retry,
+    ):
+        with pytest.raises(Retry):
+            evaluate_slas.run(full=True)
+        assert retry.call_args == mock.call(countdown=30)
+        retry.reset_mock()
+        assert evaluate_slas.run(full=False)["skipped"] is True  # the next periodic run will do it
+        retry.assert_not_called()

@@ -55,7 +55,8 @@ def test_a_worker_killed_mid_chunk_leaves_whole_chunks_and_the_next_run_complete
 
 
 def test_a_killed_pool_process_gives_the_task_back_and_it_runs_again(processes, own_redis, world):
-    """acks_late + task_reject_on_worker_lost: the message is requeued, not lost or acked."""
+    """acks_late + task_reject_on_worker_lost: the message is requeued, not lost or acked; the
+    full run it asked for is done once the dead process's session has ended."""
     expected = clean_run_breaches()
     blocker, _ = hold_clock_in_the_middle()
     try:
@@ -67,13 +68,13 @@ def test_a_killed_pool_process_gives_the_task_back_and_it_runs_again(processes, 
         ).stdout.split()
         subprocess.run(["kill", "-KILL", *children], check=True)
         wait_for(lambda: "WorkerLostError" in worker.output(), timeout=30, what="the worker to notice")
-        # Redelivered to a fresh pool process, which reaches the same lock again.
-        wait_for(lock_waiters, timeout=60, what="the task to run again")
     finally:
         blocker.rollback()
         blocker.close()
-    wait_for(lambda: breach_rows() == expected, timeout=60, what="the redelivered task to complete")
-    assert worker.output().count("Task slas.evaluate_slas") >= 2
+    # The dead process's session ends within PostgreSQL's 5 s client check; the requeued
+    # task, finding its lock still held at first, tries again 30 s later.
+    wait_for(lambda: breach_rows() == expected, timeout=120, interval=1, what="the requeued task to complete")
+    assert worker.output().count("Task slas.evaluate_slas") >= 2  # received again, not lost
 
 
 def test_a_worker_killed_mid_digest_resends_at_most_one_e_mail(processes, own_redis, smtp_sink, digest_world):
