@@ -334,9 +334,7 @@ def killed_and_resumed(now) -> dict:
     child.wait()
     killed = child.returncode == -signal.SIGKILL
     # The server ends the dead client's session (and its advisory lock) once it notices.
-    _execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
-    )
+    _execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()")
     while _scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"):
         time.sleep(0.05)
     before = _scalar("SELECT count(*) FROM slas_breach")
