@@ -32,11 +32,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
+from benchdb import PYTHON, ROOT, fill, migrate
+
 KILL_CHUNK = 20_000  # clocks per chunk in the run that is killed: enough chunks to stop halfway
 
 
@@ -50,12 +49,12 @@ def main() -> None:
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the floor is PostgreSQL SQL).")
     if args.generate:
-        prepare(url, args.generate)
+        fill(url, args.generate)
     else:
         migrate(url)
     if args.small and not args.incremental_only:
         small = small_url(url)
-        prepare(small, args.small)
+        fill(small, args.small)
     setup_django()
     if args.incremental_only:
         reset_sweep_state()
@@ -88,29 +87,6 @@ def main() -> None:
 def small_url(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=parts.path + "_small"))
-
-
-def prepare(url: str, leads: int) -> None:
-    """Create the database if needed, migrate it, and fill it with `leads` leads."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    migrate(url)
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([PYTHON, "bench/generate.py", "--leads", str(leads), "--reset"], cwd=ROOT, env=env, check=True)
-
-
-def migrate(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
 def setup_django() -> None:

@@ -1,0 +1,43 @@
+"""The product's URLs plus the floor of the HTTP benchmark (bench-only, see bench/settings.py).
+
+- `/bench/floor/?page=N`: a plain `render()` of 50 leads in a table, with none of the
+  product's logic (no permission check, no filter form, no layout): what any Django list
+  of this size costs on this machine, the floor the lead list is compared with. It lists
+  the signed-in manager's team, newest first, as the lead list does, so that both run
+  the same SQL (a count and one page through the team/created index) and the
+  difference between them is the product's own work.
+- `/bench/hello/`: a bare `HttpResponse`, the cost of the middleware stack alone.
+
+Both sit behind the same login middleware as every page, so they are measured with the
+same logged-in sessions as the product's pages.
+"""
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+
+from leads.models import Lead
+
+
+def floor(request):
+    leads = (
+        Lead.objects.filter(team_id=request.user.team_id)
+        .select_related("owner", "team", "campaign")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(leads, 50).get_page(request.GET.get("page"))
+    return render(request, "bench/floor.html", {"page": page})
+
+
+def hello(request):
+    return HttpResponse("hello", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/floor/", floor),
+    path("bench/hello/", hello),
+    path("", include("salesmarketing.urls")),
+]
+
+handler500 = "salesmarketing.views.handler500"
