@@ -32,6 +32,7 @@ from leads.forms import (
     TouchForm,
 )
 from leads.models import ImportBatch, Lead, Touch
+from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Role, Team
@@ -64,7 +65,8 @@ def _creatable_teams(user) -> QuerySet[Team]:
 def lead_list(request: HttpRequest) -> HttpResponse:
     leads = selectors.lead_list(user=request.user)
     filters = LeadFilter(request.GET, queryset=leads, user=request.user)
-    page = Paginator(filters.qs if filters.is_valid() else leads.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = filters.qs if filters.is_valid() else leads.none()
+    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     can_bulk = permissions.can_assign_in_bulk(request.user)
     query = request.GET.copy()
     query.pop("page", None)

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors, services
 from slas.filters import BreachFilter
 from slas.forms import HELP, AcknowledgeForm, NotificationPreferencesForm, SlaForm, WaiveForm
@@ -150,7 +150,8 @@ def breach_list(request: HttpRequest) -> HttpResponse:
     breaches = selectors.breach_list(user=request.user)
     filters = BreachFilter(request.GET, queryset=breaches)
     filters.form.fields["sla"].queryset = selectors.sla_list(user=request.user)
-    page = Paginator(filters.qs if filters.is_valid() else breaches.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = filters.qs if filters.is_valid() else breaches.none()
+    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     manageable = {breach.pk for breach in page.object_list if permissions.can_manage_breach(request.user, breach)}
