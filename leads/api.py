@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from leads import selectors, services
 from leads.filters import LeadFilter
 from leads.models import Campaign, Lead, Rejection, Status, Touch
+from salesmarketing.api import FlatListSerializer
 from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Team, User
@@ -113,6 +114,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "likely_duplicates",
         ]
         read_only_fields = ["created_at", "assigned_at", "closed_at"]
+        list_serializer_class = FlatListSerializer
 
     @extend_schema_field(SlaStatusSerializer(many=True, allow_null=True))
     def get_sla_status(self, lead: Lead) -> list[dict] | None:
@@ -255,7 +257,9 @@ class LeadViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.lead_list(user=self.request.user).order_by("-created_at", "-id")
+        leads = selectors.lead_list(user=self.request.user).order_by("-created_at", "-id")
+        # A list shows its relations as ids, read from the lead's own columns: no joins.
+        return leads.select_related(None) if self.action == "list" else leads
 
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "detail": self.action != "list"}
