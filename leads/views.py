@@ -32,6 +32,7 @@ from leads.forms import (
     TouchForm,
 )
 from leads.models import ImportBatch, Lead, Touch
+from leads.rows import lead_rows, lead_rows_html, select_options
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
 from teams import permissions
@@ -65,9 +66,10 @@ def _creatable_teams(user) -> QuerySet[Team]:
 def lead_list(request: HttpRequest) -> HttpResponse:
     leads = selectors.lead_list(user=request.user)
     filters = LeadFilter(request.GET, queryset=leads, user=request.user)
-    rows = filters.qs if filters.is_valid() else leads.none()
-    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = filters.qs if filters.is_valid() else leads.none()
+    page = DeferredJoinPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     can_bulk = permissions.can_assign_in_bulk(request.user)
+    rows = lead_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)
@@ -75,6 +77,9 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page": page,
+        "rows": rows,
+        "rows_html": lead_rows_html(rows, selectable=can_bulk),
+        "choices": {name: select_options(filters.form[name]) for name in ("owner", "campaign", "team", "ordering")},
         "query": query.urlencode(),
         "can_bulk": can_bulk,
         "bulk_owners": owners if can_bulk else [],
