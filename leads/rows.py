@@ -7,7 +7,7 @@ template engine (about 10 µs each), and the filter form's selects rendered opti
 option through Django's widget templates (6 ms for four selects). Here the page computes
 once what the rows share (the URL pattern, the labels of statuses and sources, each
 owner's, team's and campaign's name); each row is a handful of ready strings, and the
-table's body one `format_html` a row (`ROW`), every value escaped by it.
+table's body `ROW` a row through `format_html_join`, every value escaped by it.
 tests/leads/test_rows.py checks the rows against the models, in both languages.
 """
 
@@ -20,8 +20,8 @@ from django.forms import BoundField
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from leads.models import Lead, Source, Status
@@ -108,26 +108,25 @@ SMALL = '<div class="small text-body-secondary">{}</div>'
 def lead_rows_html(rows: list[LeadRow], *, selectable: bool) -> SafeString:
     """The table body's rows; with a tick box each when the user may assign in bulk."""
     unassigned = format_html('<span class="text-body-secondary">{}</span>', gettext("Unassigned"))
-    html = [
-        format_html(
-            ROW,
-            select=format_html(SELECT, row.pk, row.select_label) if selectable else "",
-            url=row.url,
-            name=row.name,
-            company=format_html(SMALL, row.company) if row.company else "",
-            status_class=row.status_class,
-            status=row.status,
-            source=row.source,
-            campaign=format_html(SMALL, row.campaign) if row.campaign else "",
-            owner=row.owner or unassigned,
-            team=row.team,
-            value=row.value,
-            created_iso=row.created_iso,
-            created=row.created,
-        )
+    cells = (
+        {
+            "select": format_html(SELECT, row.pk, row.select_label) if selectable else "",
+            "url": row.url,
+            "name": row.name,
+            "company": format_html(SMALL, row.company) if row.company else "",
+            "status_class": row.status_class,
+            "status": row.status,
+            "source": row.source,
+            "campaign": format_html(SMALL, row.campaign) if row.campaign else "",
+            "owner": row.owner or unassigned,
+            "team": row.team,
+            "value": row.value,
+            "created_iso": row.created_iso,
+            "created": row.created,
+        }
         for row in rows
-    ]
-    return mark_safe("".join(html))  # noqa: S308 - each row comes from format_html, which escaped every value
+    )
+    return format_html_join("", ROW, cells)
 
 
 @dataclass(frozen=True, slots=True)
