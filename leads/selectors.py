@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from leads.cards import CARD_FIELDS, ClaimableLead, QueueCards, QueuePage
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
 from salesmarketing.csv_export import csv_lines
 from slas.models import Clock
@@ -22,31 +24,87 @@ def lead_list(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.filter(permissions.lead_scope(user)).select_related("owner", "team", "campaign")
 
 
+# -- the rep's queue ------------------------------------------------------------------------------
+def _answered() -> Exists:
+    """Whether the lead has had a follow-up since it was assigned (to its current owner)."""
+    return Exists(Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at")))
+
+
+def _queue_order(due: str) -> tuple:
+    """Unanswered first, then the nearest deadline of a running SLA clock (`due`; none: last),
+    then the longest waiting; the id breaks ties, so that pages neither overlap nor skip."""
+    return ("answered", F(due).asc(nulls_last=True), "assigned_at", "pk")
+
+
 def lead_queue(*, user: User) -> QuerySet[Lead]:
     """The rep's open leads, most urgent first: unanswered ones (no follow-up since they got
     the lead) before the rest, and within each, the nearest deadline of a running SLA clock
     first (overdue, then at risk), then the longest waiting. One query; annotated with
-    `answered`, `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`."""
+    `answered`, `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`.
+
+    The annotations are computed for every open lead: right for a few (the dashboard's
+    first five, the card an htmx follow-up refreshes); the queue page uses `lead_queue_page`."""
     touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead")
     running = Clock.objects.filter(lead=OuterRef("pk"), owner=user, state=Clock.State.RUNNING).order_by("due_at")
     return (
         Lead.objects.filter(owner=user, status__in=OPEN)
         .select_related("team", "campaign")
         .annotate(
-            answered=Exists(Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))),
+            answered=_answered(),
             touch_count=Coalesce(Subquery(touches.annotate(n=Count("pk")).values("n")), 0),
             last_touch_at=Subquery(touches.annotate(last=Max("occurred_at")).values("last")),
             sla_due_at=Subquery(running.values("due_at")[:1]),
             sla_warn_at=Subquery(running.values("warn_at")[:1]),
         )
-        .order_by("answered", F("sla_due_at").asc(nulls_last=True), "assigned_at", "pk")
+        .order_by(*_queue_order("sla_due_at"))
     )
 
 
-def lead_queue_unanswered(*, user: User) -> int:
-    """How many of the rep's open leads have had no follow-up since they got them (one COUNT)."""
-    answered = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("assigned_at"))
-    return Lead.objects.filter(owner=user, status__in=OPEN).exclude(Exists(answered)).count()
+def lead_queue_order(*, user: User) -> list[tuple[int, bool, datetime | None, datetime | None]]:
+    """(id, answered, sla_due_at, sla_warn_at) of each of the rep's open leads, in `lead_queue`'s
+    order, in one statement that computes no more than that for all of them: the pager and
+    the counts need every lead, the rest of a card is read for the page's leads only.
+
+    The running clocks come from a join with the rep's (a few dozen, found by
+    clock_owner_state_idx), not from a subquery for each of a busy rep's hundreds of leads.
+    A lead with two running clocks comes twice, nearest deadline first: its first row is its
+    place in the queue, with the deadline and warning time of its nearest clock."""
+    running = FilteredRelation("clocks", condition=Q(clocks__owner=user, clocks__state=Clock.State.RUNNING))
+    rows = (
+        Lead.objects.filter(owner=user, status__in=OPEN)
+        .annotate(running_clock=running)
+        .annotate(answered=_answered())
+        .order_by(*_queue_order("running_clock__due_at"))
+        .values_list("pk", "answered", "running_clock__due_at", "running_clock__warn_at")
+    )
+    first: dict[int, tuple[int, bool, datetime | None, datetime | None]] = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    return list(first.values())
+
+
+def lead_queue_page(*, user: User, number: Any, per_page: int, now: datetime) -> QueuePage:
+    """One page of the rep's queue, with its cards and the count of unanswered leads, in two
+    statements whatever the page size: `lead_queue_order`, then the fields and follow-ups of
+    the page's leads only (as plain rows: fifty model instances cost more than the SQL).
+    `number` is the query string's: a page past the end is the last, a bad one the first."""
+    order = lead_queue_order(user=user)
+    page = Paginator(order, per_page).get_page(number)
+    keys = {pk: {"answered": answered, "sla_due_at": due, "sla_warn_at": warn} for pk, answered, due, warn in page}
+    rows = (
+        Lead.objects.filter(owner=user, status__in=OPEN, pk__in=keys)
+        .values(*CARD_FIELDS)
+        # A join and GROUP BY for fifty leads: cheaper than lead_queue's two subqueries each.
+        .annotate(touch_count=Count("touches"), last_touch_at=Max("touches__occurred_at"))
+        .order_by()
+    )
+    found = {row["pk"]: row for row in rows}
+    maker = QueueCards(now=now)
+    return QueuePage(
+        page=page,
+        cards=[maker.card(found[pk] | keys[pk]) for pk in keys if pk in found],  # one closed meanwhile is left out
+        unanswered=sum(1 for _pk, answered, _due, _warn in order if not answered),
+    )
 
 
 def lead_unassigned(*, user: User) -> QuerySet[Lead]:
@@ -54,6 +112,13 @@ def lead_unassigned(*, user: User) -> QuerySet[Lead]:
     if not user.team_id:
         return Lead.objects.none()
     return Lead.objects.filter(team_id=user.team_id, owner__isnull=True, status__in=OPEN).order_by("created_at", "pk")
+
+
+def lead_claimable(*, user: User, now: datetime, limit: int = 20) -> list[ClaimableLead]:
+    """The first `limit` unassigned leads of the user's team, oldest first, as the queue lists them."""
+    maker = QueueCards(now=now)
+    rows = lead_unassigned(user=user).values("pk", "name", "company", "created_at")[:limit]
+    return [maker.claimable(row) for row in rows]
 
 
 def lead_duplicates(*, lead: Lead) -> QuerySet[Lead]:

@@ -128,16 +128,18 @@ QUEUE_PAGE_SIZE = 50
 
 def lead_queue(request: HttpRequest) -> HttpResponse:
     """The rep's open leads, most urgent first, 50 to a page (a busy rep has hundreds)."""
-    page = Paginator(selectors.lead_queue(user=request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    queue = selectors.lead_queue_page(
+        user=request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE, now=now
+    )
+    is_rep = permissions.role_of(request.user) == Role.SALES_REP
     context = {
-        "page": page,
-        "queue": page.object_list,
-        "unanswered": selectors.lead_queue_unanswered(user=request.user),
-        "unassigned": selectors.lead_unassigned(user=request.user)[:20]
-        if permissions.role_of(request.user) == Role.SALES_REP
-        else [],
+        "page": queue.page,
+        "queue": queue.cards,
+        "unanswered": queue.unanswered,
+        "unassigned": selectors.lead_claimable(user=request.user, now=now) if is_rep else [],
         "touch_kinds": QUICK_KINDS,
-        "now": timezone.now(),
+        "now": now,
     }
     return render(request, "leads/queue.html", context)
 

@@ -83,3 +83,22 @@ class LeadFactory(factory.django.DjangoModelFactory):
         if owner is not None:
             Assignment.objects.create(lead=lead, owner=owner, assigned_at=lead.assigned_at)
         return lead
+
+
+def seed_slas(*, team: Team, by: User, now) -> dict:
+    """The SPEC's response and cadence SLAs for a sales team: first touch within 1 business
+    day, 5 touches in the first 30 days (every assignment then starts two clocks)."""
+    from slas import services as sla_services
+
+    return {
+        "response": sla_services.sla_create(
+            by=by,
+            team=team,
+            kind="response",
+            name="First touch within 1 business day",
+            target_value=1,
+            target_unit="business_days",
+            now=now,
+        ),
+        "cadence": sla_services.sla_create(by=by, team=team, kind="cadence", name="5 touches in 30 days", now=now),
+    }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django import template
+from datetime import datetime
 
-from leads.models import Rejection
+from django import template
+from django.template.defaulttags import CsrfTokenNode
+from django.utils.safestring import SafeString
+
+from leads.cards import KIND_ICON, QueueCard, QueueCards, QuickTouch
+from leads.models import Lead, Rejection
 
 register = template.Library()
 
@@ -16,7 +21,6 @@ STATUS_STYLE = {
     "lost": "text-bg-secondary",
     "rejected": "text-bg-danger",
 }
-KIND_ICON = {"call": "telephone", "email": "envelope", "meeting": "people", "message": "chat-dots", "social": "share"}
 
 
 @register.filter
@@ -46,3 +50,29 @@ def query_with(context, **changes) -> str:
 def rejection_reason(code: str) -> str:
     """The words for a rejection reason code (as stored in a scorecard)."""
     return dict(Rejection.Reason.choices).get(code, code)
+
+
+@register.simple_tag(takes_context=True)
+def quick_touch(context, *, fragment: str, target: str, next: str = "") -> QuickTouch:
+    """The quick follow-up forms' maker for this page: `{% quick_touch fragment=... target=... as
+    forms %}` once, then `{% quick_touch_forms forms url name %}` for each lead."""
+    request = context["request"]
+    return QuickTouch(
+        kinds=context["touch_kinds"],
+        csrf_input=CsrfTokenNode().render(context),
+        fragment=fragment,
+        target=target,
+        next_url=next or request.get_full_path(),
+    )
+
+
+@register.simple_tag
+def quick_touch_forms(maker: QuickTouch, url: str, name: str) -> SafeString:
+    return maker.forms(url, name)
+
+
+@register.simple_tag
+def queue_cards_of(lead: Lead, now: datetime) -> list[QueueCard]:
+    """The queue card of one lead (annotated by `leads.selectors.lead_queue`), as a list, for
+    the card an htmx follow-up swaps in."""
+    return [QueueCards(now=now).card_of(lead)]

@@ -598,24 +598,13 @@ def world(users, sales_team) -> World:
     (response due), 40 of them answered in time (met). No sweep has run yet."""
     from leads import services as leads
     from leads.models import Lead
-    from slas import services
+    from tests.factories import seed_slas
 
     sales_team.holiday_country = ""  # the dates move with the calendar; keep the working days plain
     sales_team.save()
     manager, reps = users["sales_manager"], [users["sales_rep"], users["other_rep"]]
     since = local(sales_team, 60, 9)
-    slas = [
-        services.sla_create(
-            by=manager,
-            team=sales_team,
-            kind="response",
-            name="First touch within 1 business day",
-            target_value=1,
-            target_unit="business_days",
-            now=since,
-        ),
-        services.sla_create(by=manager, team=sales_team, kind="cadence", name="5 touches in 30 days", now=since),
-    ]
+    slas = list(seed_slas(team=sales_team, by=manager, now=since).values())
     assign_leads(team=sales_team, owners=reps, count=240, at=local(sales_team, 40, 10), by=manager)
     recent = assign_leads(team=sales_team, owners=reps, count=360, at=local(sales_team, 10, 10), by=manager)
     for lead in Lead.objects.filter(pk__in=recent[:40]).select_related("owner"):

@@ -73,7 +73,7 @@ from leads.models import Campaign, Lead, Source
 from slas import services as sla_services
 from slas.models import Breach, Sla
 from teams.models import ClosedDate, Role, Team, User
-from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory
+from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory, seed_slas
 
 # Marked so that the test database is set up; the data itself lives in `measured`.
 pytestmark = pytest.mark.django_db
@@ -137,18 +137,7 @@ def _world() -> World:
     users, sales_team, marketing_team = world.users, world.sales_team, world.marketing_team
     manager, marketing_manager = world.manager, users["marketing_manager"]
     world.slas = {
-        "response": sla_services.sla_create(
-            by=manager,
-            team=sales_team,
-            kind="response",
-            name="First touch within 1 business day",
-            target_value=1,
-            target_unit="business_days",
-            now=SLAS_FROM,
-        ),
-        "cadence": sla_services.sla_create(
-            by=manager, team=sales_team, kind="cadence", name="5 touches in 30 days", now=SLAS_FROM
-        ),
+        **seed_slas(team=sales_team, by=manager, now=SLAS_FROM),
         "volume": sla_services.sla_create(
             by=marketing_manager,
             team=sales_team,
