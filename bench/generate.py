@@ -238,6 +238,9 @@ def load(world: World, args, now: datetime) -> dict[str, int]:
                 "created_by_id": rng.choice(world.marketers[marketing]),
                 "assigned_at": None,
                 "closed_at": None,
+                "first_assigned_at": None,  # the facts the services keep (leads.services.facts)
+                "first_response_at": None,
+                "reached_qualified": False,
             }
             rows[Lead].append(lead)
             if rng.random() < 0.02 and created > now - timedelta(days=3):
@@ -290,6 +293,12 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
     touches = [t for t in touches if closed is None or t <= closed]
     final_owner = assignments[-1][1]
     lead.update(owner_id=final_owner, status=status, value=value, assigned_at=assignments[-1][0], closed_at=closed)
+    # Every follow-up comes after the first assignment; a won lead went through qualified.
+    lead.update(
+        first_assigned_at=assigned,
+        first_response_at=touches[0] if touches else None,
+        reached_qualified=status in ("qualified", "won"),
+    )
 
     responses = list(touches)
     if status == "rejected":

@@ -7,6 +7,9 @@ campaigns and (in `kpis.scorecards`) the targets: the same statements whatever t
 of teams and periods. The values are exactly those `kpis.metrics` gives each card alone,
 to the last bit of every float (tests/kpis/test_scorecards_grouped.py holds the proof).
 
+A lead's first assignment, first follow-up after it and whether it reached qualified are
+read as stored on the lead (`leads.services.facts`), not looked up in the history tables.
+
 Counts and sums are pre-aggregated in SQL by the teams a row belongs to and by its
 *bucket*: the cards' bounds (instants in each team's time zone), sorted, cut time into
 buckets, and a bucket lies wholly inside or outside any card's range. A few thousand rows
@@ -21,7 +24,7 @@ that is not its campaign's (once per team).
 Medians cannot be pre-aggregated. On PostgreSQL the cards come in as a VALUES list, each
 lead is joined to its cards through the three teams (a UNION ALL, not an OR), and the
 median is an ordered-set aggregate: the mean of the lower and the upper middle value
-(`percentile_disc(0.5)` ascending and descending), which is what `statistics.median`
+(`percentile_disc` at 0.5 and a hair above, from one sort), which is what `statistics.median`
 computes, to the bit; `percentile_cont(0.5)` interpolates as lo + 0.5 × (hi − lo), which
 differs from (lo + hi) / 2 in the last bit about one time in six. SQLite has neither, and
 no exact interval arithmetic: there the timestamps come back and Python takes the median.
@@ -30,14 +33,16 @@ no exact interval arithmetic: there the timestamps come back and Python takes th
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Context, Decimal
 from statistics import median
 from typing import Any, NamedTuple
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.utils.dateparse import parse_datetime
 
 from kpis.metrics import BUILT_IN, ZERO, Scope, scope_range
@@ -114,17 +119,41 @@ def grouped_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
     order as `metrics.measure` for the team and period), `breaches`, and for a marketing
     team `rejection_reasons`, `won_rate_by_source` and `won_rate_by_campaign`.
 
-    Reads only. Five queries whatever the number of cards."""
+    Reads only. Five queries whatever the number of cards (on two connections at once on
+    PostgreSQL, outside a transaction)."""
     if not cards:
         return []
     grid = _Grid([_frame(index, card) for index, card in enumerate(cards)])
     campaigns = _campaigns()
     totals = [_Totals() for _ in grid.frames]
-    _created(grid, totals, campaigns)
-    _won(grid, totals, campaigns)
-    _first_responses(grid, totals)
-    _slas(grid, totals)
+    # Two halves of about the same cost (each fills its own fields of the totals).
+    _together(
+        lambda: _created(grid, totals, campaigns),
+        lambda: (_won(grid, totals, campaigns), _first_responses(grid, totals), _slas(grid, totals)),
+    )
     return [_card(frame, totals[frame.index], campaigns) for frame in grid.frames]
+
+
+def _together(first: Callable[[], Any], second: Callable[[], Any]) -> None:
+    """Run `second` on a connection of its own while `first` runs on this one, so that
+    PostgreSQL works on both with a core each (SCORECARDS_PARALLEL, on by default).
+    One after the other on SQLite, and inside a transaction, whose uncommitted rows another
+    connection could not see (tests; a caller's atomic block)."""
+    if not (_postgres() and settings.SCORECARDS_PARALLEL) or connection.in_atomic_block:
+        first()
+        second()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(_on_own_connection, second)
+        first()
+        done.result()
+
+
+def _on_own_connection(work: Callable[[], Any]) -> None:
+    try:
+        work()
+    finally:
+        connections.close_all()  # this thread's: its connection would outlive the pool
 
 
 def _frame(index: int, card: Card) -> _Frame:
@@ -270,12 +299,8 @@ TEAMS = """LEFT JOIN leads_campaign c ON c.id = l.campaign_id
 CREATED = """WITH {cards}facts AS (
   SELECT l.id, l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
          l.created_at, l.status, l.source, l.campaign_id, {bucket} AS bucket,
-         CASE WHEN l.created_at >= %s AND (l.status IN ('qualified', 'won') OR EXISTS (
-           SELECT 1 FROM leads_statuschange sc WHERE sc.lead_id = l.id AND sc.to_status IN ('qualified', 'won')
-         )) THEN 1 ELSE 0 END AS qualified,
-         CASE WHEN l.created_at >= %s THEN
-           (SELECT MIN(a.assigned_at) FROM leads_assignment a WHERE a.lead_id = l.id)
-         END AS first_assigned
+         CASE WHEN l.created_at >= %s AND l.reached_qualified THEN 1 ELSE 0 END AS qualified,
+         CASE WHEN l.created_at >= %s THEN l.first_assigned_at END AS first_assigned
     FROM leads_lead l {teams}
    WHERE l.created_at >= %s AND l.created_at < %s
 )
@@ -356,11 +381,16 @@ def _add_created(totals: _Totals, frame: _Frame, source, campaign, n, qualified,
 
 
 def _median_sql(hours: str) -> str:
-    """The median of an expression, to the bit of `statistics.median` (PostgreSQL)."""
-    return (
-        f"(percentile_disc(0.5) WITHIN GROUP (ORDER BY {hours})"
-        f" + percentile_disc(0.5) WITHIN GROUP (ORDER BY {hours} DESC)) / 2"
-    )
+    """The median of an expression, to the bit of `statistics.median` (PostgreSQL): the mean
+    of the lower and the upper middle value, from one sort. `percentile_disc(f)` is the value
+    at position ceil(f × n); at f = 0.5 that is the lower middle, and a hair above 0.5 (less
+    than 1/n for any n below 10^14) the upper one, the same for an odd n. PostgreSQL computes
+    the two identical aggregates once."""
+    both = f"percentile_disc(ARRAY[0.5, {UPPER_MIDDLE}]) WITHIN GROUP (ORDER BY {hours})"
+    return f"(({both})[1] + ({both})[2]) / 2"
+
+
+UPPER_MIDDLE = "0.50000000000001"  # 0.5 + 1e-14
 
 
 def _hours_sql(later: str, earlier: str) -> str:
@@ -414,22 +444,12 @@ def _counts_for(campaign: _Campaign, frame: _Frame) -> bool:
 
 
 # -- first responses ---------------------------------------------------------------------------
-# Leads first assigned in the cards' periods (ties on the time broken by id), with their
-# first follow-up at or after it.
-FIRST_RESPONSES = """WITH {cards}firsts AS (
-  SELECT a.lead_id, a.assigned_at FROM leads_assignment a
-   WHERE a.assigned_at >= %s AND a.assigned_at < %s
-     AND NOT EXISTS (
-       SELECT 1 FROM leads_assignment b
-        WHERE b.lead_id = a.lead_id AND b.assigned_at <= a.assigned_at AND b.assigned_at < %s
-          AND (b.assigned_at < a.assigned_at OR b.id < a.id)
-     )
-), facts AS (
+# Leads first assigned in the cards' periods, with their first follow-up at or after it.
+FIRST_RESPONSES = """WITH {cards}facts AS (
   SELECT l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
-         {bucket} AS bucket, f.assigned_at AS first_assigned,
-         (SELECT MIN(t.occurred_at) FROM leads_touch t
-           WHERE t.lead_id = f.lead_id AND t.occurred_at >= f.assigned_at) AS first_touch
-    FROM firsts f JOIN leads_lead l ON l.id = f.lead_id {teams}
+         {bucket} AS bucket, l.first_assigned_at AS first_assigned, l.first_response_at AS first_touch
+    FROM leads_lead l {teams}
+   WHERE l.first_assigned_at >= %s AND l.first_assigned_at < %s AND l.first_response_at IS NOT NULL
 )
 {select}"""
 FIRST_RESPONSE_MEDIAN = """SELECT i, {median} FROM ({routes}) routes WHERE first_touch IS NOT NULL GROUP BY i"""
@@ -439,19 +459,19 @@ FIRST_RESPONSE_VALUES = """SELECT sales_team, campaign_team, creator_team, bucke
 
 def _first_responses(grid: _Grid, totals: list[_Totals]) -> None:
     bounds = grid.bounds()
-    bucket, bucket_params = _bucket("f.assigned_at", bounds)
-    span = [_param(bounds[0]), _param(bounds[-1]), _param(bounds[-1])]  # the last: earlier ones end before it
+    bucket, bucket_params = _bucket("l.first_assigned_at", bounds)
+    span = [_param(bounds[0]), _param(bounds[-1])]
     if _postgres():
         cards, card_params = grid.values()
         hours = _hours_sql("first_touch", "first_assigned")
         select = FIRST_RESPONSE_MEDIAN.format(median=_median_sql(hours), routes=ROUTES.format(at="first_assigned"))
         sql = FIRST_RESPONSES.format(cards=cards, bucket=bucket, teams=TEAMS, select=select)
-        for index, hours_median in _fetch(sql, [*card_params, *span, *bucket_params]):
+        for index, hours_median in _fetch(sql, [*card_params, *bucket_params, *span]):
             totals[index].first_response = hours_median
         return
     sql = FIRST_RESPONSES.format(cards="", bucket=bucket, teams=TEAMS, select=FIRST_RESPONSE_VALUES)
     waits = defaultdict(list)
-    for sales_team, campaign_team, creator_team, k, assigned, touched in _fetch(sql, [*span, *bucket_params]):
+    for sales_team, campaign_team, creator_team, k, assigned, touched in _fetch(sql, [*bucket_params, *span]):
         for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
             if grid.inside(bounds, k, frame.start, frame.end):
                 waits[frame.index].append(_hours(touched, assigned))

@@ -125,7 +125,15 @@ class Lead(models.Model):
     )
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    history = HistoricalRecords()
+    # Facts of the lead's history kept for the scorecards, which read them for hundreds of
+    # thousands of leads at once (kpis.grouped): derived from the assignments, follow-ups and
+    # status changes, by the services that write those (leads.services.lead_facts_refresh).
+    first_assigned_at = models.DateTimeField(_("first assigned"), null=True, blank=True, editable=False)
+    first_response_at = models.DateTimeField(
+        _("first follow-up after the first assignment"), null=True, blank=True, editable=False
+    )
+    reached_qualified = models.BooleanField(_("reached qualified"), default=False, editable=False)
+    history = HistoricalRecords(excluded_fields=["first_assigned_at", "first_response_at", "reached_qualified"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -180,6 +180,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Clocks per transaction in a full sweep: small enough that no transaction runs long.
 SLA_SWEEP_CHUNK = env.int("SLA_SWEEP_CHUNK", default=50_000)
+# Scorecards for many teams run their statements on two PostgreSQL connections at once.
+SCORECARDS_PARALLEL = env.bool("SCORECARDS_PARALLEL", default=True)
 
 # --- Security: strict whenever DEBUG is off -----------------------------------------
 # Trust X-Forwarded-Proto only behind a proxy that sets it (BEHIND_PROXY=true).

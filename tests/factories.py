@@ -79,6 +79,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
         owner = kwargs.get("owner")
         if owner is not None:
             kwargs.setdefault("assigned_at", kwargs.get("created_at") or timezone.now())
+            kwargs.setdefault("first_assigned_at", kwargs["assigned_at"])
+        kwargs.setdefault("reached_qualified", kwargs.get("status") in ("qualified", "won"))
         lead = super()._create(model_class, *args, **kwargs)
         if owner is not None:
             Assignment.objects.create(lead=lead, owner=owner, assigned_at=lead.assigned_at)

@@ -63,3 +63,14 @@ def test_clocks_are_what_the_product_computes_and_its_refresh_changes_nothing(ge
     before = dict(Clock.objects.values_list("pk", "state"))
     clocks_refresh(lead_ids=list(Clock.objects.values_list("lead_id", flat=True).distinct()), now=timezone.now())
     assert dict(Clock.objects.values_list("pk", "state")) == before
+
+
+def test_the_leads_facts_are_those_the_services_would_keep(generated):
+    from leads.models import Lead
+    from leads.services.facts import lead_facts_backfill
+
+    fields = ("pk", "first_assigned_at", "first_response_at", "reached_qualified")
+    written = sorted(Lead.objects.values_list(*fields))
+    lead_facts_backfill()
+    assert sorted(Lead.objects.values_list(*fields)) == written
+    assert {row[2] is None for row in written} == {True, False} and {row[3] for row in written} == {True, False}

@@ -331,7 +331,7 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
         return 0
     for lead, owner in batch:
         if owner is not None:
-            lead.owner, lead.assigned_at = owner, now
+            lead.owner, lead.assigned_at, lead.first_assigned_at = owner, now, now  # new: no other assignment
     leads = bulk_create_with_history([lead for lead, _ in batch], Lead, batch_size=BATCH_SIZE, default_user=by)
     assignments = Assignment.objects.bulk_create(
         [

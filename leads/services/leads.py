@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from leads.models import CLOSED, STAGE, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange
+from leads.services.facts import REACHED_QUALIFIED, lead_facts_refresh
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
@@ -83,8 +84,9 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
             value = value.strip().lower() if name == "email" else value.strip()
         setattr(lead, name, value)
     _validate(lead)
-    lead._history_user = by
-    lead.save(update_fields=[*fields] or None)
+    if fields:  # a save of every field would write back stored facts this instance may hold stale
+        lead._history_user = by
+        lead.save(update_fields=[*fields])
     return lead
 
 
@@ -189,6 +191,7 @@ def _assign(*, leads: Sequence[Lead], owner: User, by: User, now: datetime) -> l
     for lead in leads:
         lead.owner, lead.assigned_at = owner, now
     bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
+    lead_facts_refresh(lead_ids=lead_ids)
     slas_services.clocks_start(assignments=assignments, now=now)
     return assignments
 
@@ -255,8 +258,9 @@ def _move(*, lead: Lead, to: str, by: User, now: datetime) -> None:
     StatusChange.objects.create(lead=lead, from_status=lead.status, to_status=to, by=by, at=now)
     lead.status = to
     lead.closed_at = now if to in CLOSED else None
+    lead.reached_qualified = lead.reached_qualified or to in REACHED_QUALIFIED
     lead._history_user = by
-    lead.save(update_fields=["status", "closed_at"])
+    lead.save(update_fields=["status", "closed_at", "reached_qualified"])
     slas_services.clocks_refresh(lead_ids=[lead.pk], now=now)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import Lead, Touch
+from leads.services.facts import lead_facts_refresh
 from leads.services.leads import lead_start_working
 from slas import services as slas_services
 from teams import permissions
@@ -57,6 +58,7 @@ def touch_log(
         touch._history_user = by
         touch.save()
         lead_start_working(lead=locked, by=by, now=now)
+        lead_facts_refresh(lead_ids=[locked.pk])
         slas_services.clocks_refresh(lead_ids=[locked.pk], now=now)
     lead.status = locked.status
     return touch
@@ -75,6 +77,7 @@ def touch_update(*, touch: Touch, by: User, now: datetime | None = None, **field
     with transaction.atomic():
         touch._history_user = by
         touch.save()
+        lead_facts_refresh(lead_ids=[touch.lead_id])
         slas_services.clocks_refresh(lead_ids=[touch.lead_id], now=now)
     return touch
 
@@ -86,6 +89,7 @@ def touch_delete(*, touch: Touch, by: User, now: datetime | None = None) -> None
     with transaction.atomic():
         touch._history_user = by
         touch.delete()
+        lead_facts_refresh(lead_ids=[touch.lead_id])
         slas_services.clocks_refresh(lead_ids=[touch.lead_id], now=now)
 
 

@@ -290,3 +290,47 @@ def test_the_query_count_does_not_grow_with_the_teams(django_assert_max_num_quer
     assert len(small) == 6  # four set-based statements, the campaigns, the targets
     with django_assert_max_num_queries(len(small) + 1):  # and one upsert to store them
         assert scorecards_compute(now=NOW, teams=world["teams"]) == 24
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's medians are taken in Python")
+def test_the_one_sort_median_is_statistics_median_to_the_bit():
+    """Odd and even counts, ties, one value, values that average inexactly."""
+    from statistics import median
+
+    from kpis.grouped import _median_sql
+
+    draw = random.Random(7)
+    sizes = [*range(1, 30), 100, 1001, 4096]
+    with connection.cursor() as cursor:
+        for n in sizes:
+            values = [draw.choice([draw.random() * 100, 0.1, 1 / 3, 7.0]) for _ in range(n)]
+            sql = f"SELECT {_median_sql('h')} FROM unnest(%s::double precision[]) AS v(h)"  # noqa: S608 (no input)
+            cursor.execute(sql, [values])
+            assert cursor.fetchone()[0] == median(values), n
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statements one after the other")
+@pytest.mark.django_db(transaction=True)
+def test_on_two_connections_the_cards_are_the_same(monkeypatch, settings):
+    """Outside a transaction, PostgreSQL runs half of the statements on a second connection
+    (committed data: each connection sees it): the cards are those of one connection."""
+    import threading
+
+    from kpis import grouped
+
+    world = company(8, sales=2, marketing=2, leads_count=40)
+    cards = every_card(world["teams"])
+    settings.SCORECARDS_PARALLEL = False
+    alone = cards_metrics(cards=cards)
+    settings.SCORECARDS_PARALLEL = True
+    threads = set()
+    original = grouped._on_own_connection
+
+    def noting(work):
+        threads.add(threading.get_ident())
+        return original(work)
+
+    monkeypatch.setattr(grouped, "_on_own_connection", noting)
+    assert cards_metrics(cards=cards) == alone
+    assert threads and threading.get_ident() not in threads
+    assert any(card[Metric.LEADS_CREATED] for card in alone) and any(card["breaches"] for card in alone)
