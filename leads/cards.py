@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leads.models import Lead, Source, Touch
-from teams.templatetags.selaras import duration
+from slas.badges import DueBadge, due_badge, due_words
 
 
 class _Presenter:
@@ -38,15 +38,6 @@ class _Presenter:
 
     def __getitem__(self, name: str) -> Any:
         return getattr(self, name)
-
-
-@dataclass(frozen=True, slots=True)
-class DueBadge(_Presenter):
-    """The deadline of a lead's nearest running SLA clock, in words."""
-
-    style: str  # Bootstrap badge classes
-    icon: str  # Bootstrap icon name
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +83,15 @@ class QueuePage:
 _PK = 2_147_483_647  # a placeholder id, reversed once and replaced by each lead's own
 
 
+def url_maker(name: str) -> Callable[[int], str]:
+    """The URL named `name` of an object by its id, by formatting rather than a reverse()
+    for each of fifty rows."""
+    return _url_maker(name, get_script_prefix())
+
+
 @functools.cache
 def _url_maker(name: str, script_prefix: str) -> Callable[[int], str]:
-    """A lead's URL by formatting, not reverse() for each of fifty leads: reversed once per
-    script prefix (reverse() prepends the request's) with a placeholder id."""
+    # Reversed once per script prefix (reverse() prepends the request's) with a placeholder id.
     head, tail = reverse(name, args=[_PK]).rsplit(str(_PK), 1)
     return lambda pk: f"{head}{pk}{tail}"
 
@@ -124,15 +120,12 @@ class QueueCards:
         self.sources = {value: str(label) for value, label in Source.choices}
         self.assigned = _("Assigned %(age)s ago")
         self.last_touch = _("last follow-up %(age)s ago")
-        self.overdue = _("Overdue by %(late)s")
-        self.at_risk = _("At risk: due in %(left)s")
-        self.due_in = _("Due in %(left)s")
+        self.due_words = due_words()
         self.waiting = _("waiting %(age)s")
         self.time_strings = {unit: _Once(text) for unit, text in TIME_STRINGS.items()}
-        prefix = get_script_prefix()
-        self.detail_url = _url_maker("leads:detail", prefix)
-        self.touch_url = _url_maker("leads:touch", prefix)
-        self.claim_url = _url_maker("leads:claim", prefix)
+        self.detail_url = url_maker("leads:detail")
+        self.touch_url = url_maker("leads:touch")
+        self.claim_url = url_maker("leads:claim")
 
     def card(self, lead: Mapping[str, Any]) -> QueueCard:
         """The card of a lead given as a dict of CARD_FIELDS and CARD_ANNOTATIONS."""
@@ -154,7 +147,7 @@ class QueueCards:
             follow_ups=ngettext("%(counter)s follow-up", "%(counter)s follow-ups", count) % {"counter": count}
             if answered
             else "",
-            due=self._due(lead["sla_due_at"], lead["sla_warn_at"]),
+            due=due_badge(lead["sla_due_at"], lead["sla_warn_at"], self.now, self.due_words),
             ages=" · ".join(ages),
             url=self.detail_url(pk),
             touch_url=self.touch_url(pk),
@@ -180,18 +173,6 @@ class QueueCards:
     def _since(self, start: datetime) -> str:
         """The `timesince` filter's words ("2 days, 3 hours")."""
         return timesince(start, self.now, time_strings=self.time_strings)
-
-    def _due(self, due: datetime | None, warn: datetime | None) -> DueBadge | None:
-        """slas/_due_badge.html's badge."""
-        now = self.now
-        if due is None:
-            return None
-        if due <= now:
-            return DueBadge(style="text-bg-danger", icon="alarm", text=self.overdue % {"late": duration(now - due)})
-        left = duration(due - now)
-        if warn and warn <= now:
-            return DueBadge(style="text-bg-warning", icon="exclamation-triangle", text=self.at_risk % {"left": left})
-        return DueBadge(style="text-bg-light border", icon="clock", text=self.due_in % {"left": left})
 
 
 # What a queue card shows: fields of the lead, and `lead_queue`'s annotations (with what a

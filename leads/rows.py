@@ -18,16 +18,14 @@ from dataclasses import dataclass
 
 from django.forms import BoundField
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from leads.cards import url_maker
 from leads.models import Lead, Source, Status
 from leads.templatetags.leads_tags import status_class
-
-_PK = 2_147_483_647  # stands for the pk in a reversed URL, then replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,7 @@ class LeadRow:
 def lead_rows(leads: Iterable[Lead]) -> list[LeadRow]:
     """One row per lead, in order. Reads `lead.owner`, `lead.team` and `lead.campaign`:
     select them with the leads, or each is a query."""
-    head, tail = reverse("leads:detail", args=[_PK]).rsplit(str(_PK), 1)
+    lead_url = url_maker("leads:detail")
     statuses = {value: str(label) for value, label in Status.choices}
     sources = {value: str(label) for value, label in Source.choices}
     select = gettext("Select %(name)s")
@@ -71,7 +69,7 @@ def lead_rows(leads: Iterable[Lead]) -> list[LeadRow]:
         rows.append(
             LeadRow(
                 pk=lead.pk,
-                url=f"{head}{lead.pk}{tail}",
+                url=lead_url(lead.pk),
                 name=lead.name,
                 company=lead.company,
                 status=statuses.get(lead.status, lead.status),

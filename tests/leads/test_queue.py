@@ -19,8 +19,9 @@ from django.utils import translation
 
 from leads import selectors
 from leads import services as lead_services
-from leads.cards import DueBadge, QueueCards
+from leads.cards import QueueCards
 from leads.views import QUICK_KINDS
+from slas.badges import DueBadge
 from tests.factories import LeadFactory, seed_slas
 
 pytestmark = pytest.mark.django_db

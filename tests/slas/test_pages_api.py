@@ -292,3 +292,17 @@ def test_the_sla_list_costs_the_same_queries_for_one_sla_or_three(client, users,
     assert count() == one
     page = client.get("/slas/").content.decode()
     assert "Cadence" in page and "Volume" in page
+
+
+def test_the_dashboard_and_the_queue_show_the_same_deadline_badge(client, users, sales_team, response_sla):
+    """Both come from slas.badges.due_badge: the dashboard's through slas/_due_badge.html."""
+    lead = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 4, 9), name="Sooner")
+    leads.lead_assign(lead=lead, owner=users["sales_rep"], by=users["sales_manager"], now=jkt(2026, 8, 4, 15))
+    client.force_login(users["sales_rep"])
+    with time_machine.travel(jkt(2026, 8, 5, 13, 30), tick=False):
+        dashboard = client.get("/").content.decode()
+        queue = client.get("/leads/queue/").content.decode()
+    badge = '<span class="badge text-bg-warning"><i class="bi bi-exclamation-triangle" aria-hidden="true"></i> At risk'
+    assert badge in dashboard and badge in queue
+    with time_machine.travel(jkt(2026, 8, 6, 9), tick=False):
+        assert "Overdue by" in client.get("/").content.decode()
