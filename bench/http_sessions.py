@@ -42,7 +42,7 @@ from leads import selectors  # noqa: E402
 from teams.models import Role, User  # noqa: E402
 
 PAGE_SIZE = 50
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "teams.backends.ModelBackendWithTeam"
 
 
 def main() -> None:

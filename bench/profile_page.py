@@ -83,7 +83,7 @@ def main() -> None:
     if not any(Path(os.environ["STATIC_ROOT"]).iterdir()):
         call_command("collectstatic", interactive=False, verbosity=0)
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.get(username=args.username), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(User.objects.get(username=args.username), backend="teams.backends.ModelBackendWithTeam")
     warm = client.get(args.path)
     if warm.status_code != 200:
         sys.exit(f"{args.path} answered {warm.status_code}")
