@@ -4,28 +4,33 @@ Printed through template tags and filters, 50 rows cost more than the rest of th
 a `{% url %}` (a `reverse()`) per row, an included status badge, choice labels looked up
 through gettext, `date` and `floatformat` filters, ten variables a row through the
 template engine (about 10 µs each), and the filter form's selects rendered option by
-option through Django's widget templates (6 ms for four selects). Here the page computes
-once what the rows share (the URL pattern, the labels of statuses and sources, each
-owner's, team's and campaign's name); each row is a handful of ready strings, and the
-table's body `ROW` a row through `format_html_join`, every value escaped by it.
-tests/leads/test_rows.py checks the rows against the models, in both languages.
+option through Django's widget templates (6 ms for four selects), and a model instance
+for every lead, owner, team and campaign on the page and every option of the selects. Here
+rows and options are read as column values; the page computes once what the rows share
+(the URL pattern, the labels of statuses and sources); each row is a handful of ready
+strings, and the table's body `ROW` a row through `format_html_join`, every value escaped
+by it, as are the selects' options. tests/leads/test_rows.py checks the rows and options
+against the models and Django's own choices, in both languages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from django.forms import BoundField
+from django.db.models import Model, QuerySet
+from django.forms import BoundField, ModelChoiceField
 from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from leads.cards import url_maker
-from leads.models import Lead, Source, Status
+from leads.models import Campaign, Lead, Source, Status
 from leads.templatetags.leads_tags import status_class
+from teams.models import Team, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,42 +51,70 @@ class LeadRow:
     select_label: str
 
 
-def lead_rows(leads: Iterable[Lead]) -> list[LeadRow]:
-    """One row per lead, in order. Reads `lead.owner`, `lead.team` and `lead.campaign`:
-    select them with the leads, or each is a query."""
+# The columns a row reads, in this order (one statement, no model instance).
+ROW_COLUMNS = (
+    "pk",
+    "name",
+    "company",
+    "status",
+    "source",
+    "value",
+    "created_at",
+    "campaign__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "team__name",
+    "team__currency",
+)
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """`str(user)` from its columns: the full name, or the username without one."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def lead_rows(leads: QuerySet[Lead]) -> list[LeadRow]:
+    """One row per lead of `leads`, in its order, read as column values with their owner's,
+    team's and campaign's names (building 50 leads with three related objects each cost
+    more than their statement)."""
     lead_url = url_maker("leads:detail")
     statuses = {value: str(label) for value, label in Status.choices}
     sources = {value: str(label) for value, label in Source.choices}
     select = gettext("Select %(name)s")
-    names: dict[tuple[str, int], str] = {}
-
-    def name_of(kind: str, obj) -> str:
-        if obj is None:
-            return ""
-        key = (kind, obj.pk)
-        if key not in names:
-            names[key] = str(obj)
-        return names[key]
-
     rows = []
-    for lead in leads:
-        created = timezone.localtime(lead.created_at)
+    for (
+        pk,
+        name,
+        company,
+        status,
+        source,
+        value,
+        created_at,
+        campaign,
+        first_name,
+        last_name,
+        username,
+        team,
+        currency,
+    ) in leads.values_list(*ROW_COLUMNS):
+        created = timezone.localtime(created_at)
         rows.append(
             LeadRow(
-                pk=lead.pk,
-                url=lead_url(lead.pk),
-                name=lead.name,
-                company=lead.company,
-                status=statuses.get(lead.status, lead.status),
-                status_class=status_class(lead.status),
-                source=sources.get(lead.source, lead.source),
-                campaign=name_of("campaign", lead.campaign),
-                owner=name_of("owner", lead.owner),
-                team=name_of("team", lead.team),
-                value="" if lead.value is None else f"{lead.team.currency} {floatformat(lead.value, '0g')}",
+                pk=pk,
+                url=lead_url(pk),
+                name=name,
+                company=company,
+                status=statuses.get(status, status),
+                status_class=status_class(status),
+                source=sources.get(source, source),
+                campaign=campaign or "",
+                owner="" if username is None else person_name(first_name, last_name, username),
+                team=team,
+                value="" if value is None else f"{currency} {floatformat(value, '0g')}",
                 created_iso=formats.date_format(created, "c"),
                 created=formats.date_format(created, "SHORT_DATE_FORMAT"),
-                select_label=select % {"name": lead.name},
+                select_label=select % {"name": name},
             )
         )
     return rows
@@ -127,16 +160,56 @@ def lead_rows_html(rows: list[LeadRow], *, selectable: bool) -> SafeString:
     return format_html_join("", ROW, cells)
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
-    value: str
-    label: str
-    selected: bool
+OPTION = '<option value="{}"{}>{}</option>'
+SELECTED = mark_safe(" selected")
+
+# Each model's `__str__` from its columns, so that choices are read without model instances.
+LABELS: dict[type[Model], tuple[tuple[str, ...], Callable[..., str]]] = {
+    User: (("first_name", "last_name", "username"), person_name),
+    Team: (("name",), str),
+    Campaign: (("name",), str),
+}
 
 
-def select_options(field: BoundField) -> list[Option]:
-    """The options of a choice field's `<select>`, with the submitted ones selected, as the
-    field's widget would render them."""
+def select_options(field: BoundField, *, blank: bool = True) -> SafeString:
+    """The `<option>`s of a choice field's `<select>`, the submitted ones selected, as the
+    field's widget would render them; `blank=False` leaves the empty choice out. A model
+    choice's options are read as column values (the pk and what its `__str__` shows) in one
+    statement instead of a model instance per option."""
     chosen = field.value()
     chosen = {str(v) for v in chosen} if isinstance(chosen, list | tuple) else {"" if chosen is None else str(chosen)}
-    return [Option(str(value), str(label), str(value) in chosen) for value, label in field.field.choices]
+    choices = _model_choices(field.field) or field.field.choices
+    return format_html_join(
+        "",
+        OPTION,
+        ((value, SELECTED if str(value) in chosen else "", label) for value, label in choices if blank or value != ""),
+    )
+
+
+def _model_choices(field) -> list[tuple[Any, str]] | None:
+    """A plain model choice field's choices from column values; None for any other field."""
+    if not isinstance(field, ModelChoiceField) or field.to_field_name or getattr(field, "null_label", None) is not None:
+        return None
+    if type(field).label_from_instance is not ModelChoiceField.label_from_instance:
+        return None
+    model = field.queryset.model
+    if model not in LABELS:
+        return None
+    columns, label = LABELS[model]
+    choices = [] if field.empty_label is None else [("", field.empty_label)]
+    choices += [(pk, label(*values)) for pk, *values in field.queryset.values_list("pk", *columns)]
+    return choices
+
+
+def owner_options(owners: QuerySet[User], *, home_team: int | None) -> SafeString:
+    """The bulk assignment's owner `<option>`s: each of `owners` by name, with their team's
+    name after it when that is not `home_team`."""
+    rows = owners.values_list("pk", "first_name", "last_name", "username", "team_id", "team__name")
+    return format_html_join(
+        "",
+        '<option value="{}">{}{}</option>',
+        (
+            (pk, person_name(first, last, username), "" if team_id == home_team else f" ({team})")
+            for pk, first, last, username, team_id, team in rows
+        ),
+    )

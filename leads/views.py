@@ -32,7 +32,7 @@ from leads.forms import (
     TouchForm,
 )
 from leads.models import ImportBatch, Lead, Touch
-from leads.rows import lead_rows, lead_rows_html, select_options
+from leads.rows import lead_rows, lead_rows_html, owner_options, select_options
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
 from teams import permissions
@@ -73,16 +73,21 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)
-    owners = selectors.lead_owner_choices(user=request.user, teams=teams).select_related("team")
+    owners = selectors.lead_owner_choices(user=request.user, teams=teams)
+    form = filters.form
     context = {
         "filters": filters,
         "page": page,
         "rows": rows,
         "rows_html": lead_rows_html(rows, selectable=can_bulk),
-        "choices": {name: select_options(filters.form[name]) for name in ("owner", "campaign", "team", "ordering")},
+        "choices": {
+            **{name: select_options(form[name]) for name in ("status", "source", "owner", "campaign", "team")},
+            "sla": select_options(form["sla"], blank=False),
+            "ordering": select_options(form["ordering"]),
+        },
         "query": query.urlencode(),
         "can_bulk": can_bulk,
-        "bulk_owners": owners if can_bulk else [],
+        "bulk_owners": owner_options(owners, home_team=request.user.team_id) if can_bulk else "",
         "can_create": teams.exists(),
     }
     return render(request, "leads/lead_list.html", context)

@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 
+from leads.filters import LeadFilter
 from leads.models import Lead, Status
-from leads.rows import lead_rows, lead_rows_html
-from tests.factories import CampaignFactory, LeadFactory
+from leads.rows import lead_rows, lead_rows_html, owner_options, select_options
+from teams.models import User
+from tests.factories import CampaignFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +41,7 @@ def leads(users):
         status=Status.QUALIFIED,
         created_at=LATE,
     )
-    return list(Lead.objects.select_related("owner", "team", "campaign").order_by("pk"))
+    return Lead.objects.order_by("pk")
 
 
 def test_rows_in_english_in_jakarta(leads, users):
@@ -81,3 +84,41 @@ def test_the_list_page_shows_the_rows_and_keeps_the_chosen_filters(client, users
     assert "Budi" not in page  # filtered out: not the rep's
     page = client.get("/leads/").content.decode()
     assert "Budi" in page and "Unassigned" in page
+
+
+def test_rows_read_the_page_in_one_statement(leads, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rows = lead_rows(leads)
+    assert [row.pk for row in rows] == [lead.pk for lead in leads]
+
+
+def test_the_selects_options_are_djangos_choices_read_as_column_values(users, leads, django_assert_num_queries):
+    """Owner, campaign and team options say what the form field's own choices say (the
+    model's `__str__`), in its order, with the chosen ones selected, in one statement each."""
+    UserFactory(team=users["sales_rep"].team, role=users["sales_rep"].role, first_name="", last_name="", username="nn")
+    CampaignFactory(team=users["marketer"].team, name="<i>Flash</i> & sale")
+    chosen = users["sales_rep"]
+    filters = LeadFilter({"owner": chosen.pk, "status": ["new", "won"]}, queryset=Lead.objects.all(), user=chosen)
+    form = filters.form
+    selected = {"owner": {str(chosen.pk)}, "status": {"new", "won"}, "campaign": {""}, "team": {""}, "ordering": {""}}
+    for name, picked in selected.items():
+        expected = "".join(
+            format_html('<option value="{}"{}>{}</option>', value, " selected" if str(value) in picked else "", label)
+            for value, label in form.fields[name].choices
+        )
+        with django_assert_num_queries(1 if name in ("owner", "campaign", "team") else 0):
+            assert select_options(form[name]) == expected, name
+    assert f'<option value="{chosen.pk}" selected>{chosen}</option>' in select_options(form["owner"])
+    assert '<option value="">Any</option>' in select_options(form["campaign"]).replace(" selected", "")
+    assert ">nn</option>" in select_options(form["owner"])  # no name: the username, as str(user)
+    assert "&lt;i&gt;Flash&lt;/i&gt; &amp; sale" in select_options(form["campaign"])
+    assert '<option value="">' not in select_options(form["sla"], blank=False)
+    assert select_options(form["sla"], blank=False).count("<option") == len(form.fields["sla"].choices) - 1
+
+
+def test_bulk_owner_options_name_the_team_of_reps_from_elsewhere(users):
+    rep, other = users["sales_rep"], users["other_team_rep"]
+    owners = User.objects.filter(pk__in=[rep.pk, other.pk]).order_by("pk")
+    html = owner_options(owners, home_team=rep.team_id)
+    assert f'<option value="{rep.pk}">{rep}</option>' in html
+    assert f'<option value="{other.pk}">{other} ({other.team})</option>' in html
