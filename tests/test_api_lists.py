@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from rest_framework import serializers
 
 from leads.api import LeadSerializer
+from leads.filters import LeadFilter
 from leads.models import Lead, Status
 from salesmarketing.api import FlatListSerializer
 from tests.factories import CampaignFactory, LeadFactory
@@ -88,3 +89,30 @@ def test_the_leads_api_lists_without_joining(leads, users, api_as):
     assert "JOIN" not in page.upper()
     expected = _drf(LeadSerializer, Lead.objects.filter(pk__in=leads).order_by("-created_at", "-id"), {"detail": False})
     assert json.dumps(response.json()["results"]) == expected
+
+
+def test_a_list_without_parameters_skips_the_filter_set_and_gives_the_same_page(leads, users, api_as, monkeypatch):
+    client = api_as(users["sales_manager"])
+    built = []
+    original = LeadFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LeadFilter, "__init__", counting)
+    bare = client.get("/api/v1/leads/")
+    assert not built  # no filter set for a page with no parameter
+    paged = client.get("/api/v1/leads/", {"page": 1})
+    assert not built
+    unknown = client.get("/api/v1/leads/", {"utm": "x"})  # any other parameter: the filter set runs
+    assert len(built) == 1
+    assert bare.json() == paged.json() == unknown.json() and bare.json()["count"] == 5
+
+
+def test_a_filter_still_filters_and_a_bad_value_still_answers_400(leads, users, api_as):
+    client = api_as(users["sales_manager"])
+    won = client.get("/api/v1/leads/", {"status": "won", "page": 1}).json()
+    assert won["count"] == 1 and won["results"][0]["status"] == "won"
+    assert client.get("/api/v1/leads/", {"status": "nonsense"}).status_code == 400
+    assert client.get("/api/v1/leads/", {"page": 1, "owner": "x"}).status_code == 400
