@@ -16,10 +16,11 @@ from django.template import engines
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from leads import selectors
 from leads import services as lead_services
-from leads.cards import QueueCards
+from leads.cards import QueueCards, QuickTouch
 from leads.views import QUICK_KINDS
 from slas.badges import DueBadge
 from tests.factories import LeadFactory, seed_slas
@@ -196,6 +197,23 @@ def test_the_quick_touch_forms_post_each_kind_to_the_lead_with_the_csrf_token(
     assert f"{label}</button>" in card and 'hx-target="closest article"' in card
     assert "&lt;b&gt;O&#x27;Brien &amp; &quot;Co&quot;&lt;/b&gt;" in card and "<b>" not in card
     assert f'aria-label="{group}&lt;b&gt;O' in card
+
+
+def test_quick_touch_forms_keep_braces_and_quotes_of_every_part_literally():
+    """The shared parts become a format string once a page: braces in them stay text, and a
+    lead's name or URL cannot reach into them."""
+    forms = QuickTouch(
+        kinds=QUICK_KINDS[:1],
+        csrf_input=mark_safe('<input type="hidden" name="csrfmiddlewaretoken" value="t{0}k">'),
+        fragment='q{"x"}',
+        target="closest article",
+        next_url="/leads/queue/?q={url}&page=2",
+    )
+    html = forms.forms("/leads/7/touch/", "{label} {0} <i>")
+    assert 'value="t{0}k"' in html and 'value="q{&quot;x&quot;}"' in html
+    assert 'value="/leads/queue/?q={url}&amp;page=2"' in html
+    assert html.count('action="/leads/7/touch/"') == 1
+    assert 'aria-label="Log a follow-up for {label} {0} &lt;i&gt;"' in html
 
 
 def _statements(client, url: str) -> list[str]:
