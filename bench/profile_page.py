@@ -87,7 +87,8 @@ def main() -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
     user = User.objects.get(username=args.username)
     if args.token:  # as an API client: no session, the token in every request
-        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        token, _ = Token.objects.get_or_create(user=user)
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
     else:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user, backend="teams.backends.ModelBackendWithTeam")
