@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kpis.models import Kpi, Measurement, Target
+from salesmarketing.limits import DAY_VALIDATORS
 from teams.models import Team
 
 
@@ -85,8 +86,12 @@ class PeriodForm(forms.Form):
     """Choose a team and a period for the insights and scorecards pages."""
 
     team = forms.ModelChoiceField(Team.objects.none(), required=False, label=_("Team"), empty_label=_("All teams"))
-    start = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_VALIDATORS
+    )
+    end = forms.DateField(
+        required=False, label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_VALIDATORS
+    )
 
     def __init__(self, *args, teams, **kwargs) -> None:
         kwargs.setdefault("auto_id", "period_%s")  # several forms share one page

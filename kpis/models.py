@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from salesmarketing.limits import DAY_VALIDATORS, SignificantDigitsValidator
 
 
 class Metric(models.TextChoices):
@@ -81,9 +84,14 @@ class Target(models.Model):
         verbose_name=_("person"),
     )
     period = models.CharField(_("period"), max_length=10, choices=Period.choices, default=Period.QUARTER)
-    period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("until (inclusive)"))
-    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4)
+    period_start = models.DateField(_("from"), validators=DAY_VALIDATORS)
+    period_end = models.DateField(_("until (inclusive)"), validators=DAY_VALIDATORS)
+    target = models.DecimalField(
+        _("target"),
+        max_digits=18,
+        decimal_places=4,
+        validators=[MinValueValidator(0, _("A target cannot be negative.")), SignificantDigitsValidator()],
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
@@ -123,8 +131,8 @@ class Measurement(models.Model):
         related_name="+",
         verbose_name=_("person"),
     )
-    date = models.DateField(_("date"))
-    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    date = models.DateField(_("date"), validators=DAY_VALIDATORS)
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4, validators=[SignificantDigitsValidator()])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     history = HistoricalRecords()
 

@@ -11,14 +11,25 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import DecimalValidator
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from kpis.metrics import UNITS
 from kpis.models import Kpi, Measurement, Metric, Target
+from salesmarketing.limits import MONEY, day_in_range
 from teams import permissions
 from teams.calendar import period_bounds
-from teams.models import Team, User
+from teams.models import Role, Team, User
+
+
+def _own_team(by: User, team: Team | None) -> Team | None:
+    """The team a KPI or target is for: the one named, else a manager's own (SPEC §1); only
+    an admin's (or a manager without a team's) is the company's."""
+    if team is None and by.role in (Role.SALES_MANAGER, Role.MARKETING_MANAGER) and by.team_id:
+        return by.team
+    return team
 
 
 def _may_manage(by: User, team: Team | None, user: User | None = None) -> None:
@@ -45,7 +56,9 @@ def kpi_create(
     aggregation: str = Kpi.Aggregation.SUM,
     team: Team | None = None,
 ) -> Kpi:
-    """Define a KPI (a built-in metric or a manual one) for `team`, or the company (admins)."""
+    """Define a KPI (a built-in metric or a manual one) for `team` (a manager's own team when
+    none is named), or the company (admins)."""
+    team = _own_team(by, team)
     _may_manage(by, team)
     kpi = Kpi(name=name.strip(), metric=metric, unit=unit.strip(), aggregation=aggregation, team=team, created_by=by)
     kpi.full_clean(exclude=["created_by"])
@@ -80,10 +93,13 @@ def target_create(
 ) -> Target:
     """Set a target for a team, a person, or (neither) the company, over a month, quarter or year.
 
-    With only `period_start` and `period`, the end is the period's last day; with both dates,
+    Without a team or a person, a manager's target is for their own team. With only
+    `period_start` and `period`, the end is the period's last day; with both dates,
     the period kind is inferred when they match a calendar month, quarter or year."""
     if team is not None and user is not None:
         raise ValidationError(_("A target is for a team, for a person, or for the company: not both."))
+    if user is None:
+        team = _own_team(by, team)
     _may_manage(by, team, user)
     _may_use(by, kpi)
     item = Target(kpi=kpi, team=team, user=user, target=target, created_by=by, period_start=period_start)
@@ -142,6 +158,9 @@ def measurement_update(*, item: Measurement, by: User, **fields: Any) -> Measure
 
 
 def _period(start: date, end: date | None, period: str | None) -> tuple[str, date]:
+    day_in_range(start, "period_start")
+    if end is not None:
+        day_in_range(end, "period_end")
     if period is not None and period not in Target.Period.values:
         raise ValidationError({"period": [_("Choose month, quarter or year.")]})
     if end is None:
@@ -163,8 +182,11 @@ def _period(start: date, end: date | None, period: str | None) -> tuple[str, dat
 
 def _validate_target(target: Target) -> None:
     target.full_clean(exclude=["created_by"])
-    if target.target < 0:
-        raise ValidationError({"target": [_("A target cannot be negative.")]})
+    if UNITS.get(target.kpi.metric) == "currency":  # an amount of money, as a deal value is
+        try:
+            DecimalValidator(**MONEY)(target.target.normalize())  # the column keeps 4 places
+        except ValidationError as error:
+            raise ValidationError({"target": error.messages}) from None
 
 
 @dataclass
@@ -223,9 +245,13 @@ def _measurement_row(number: int, day_text: str | None, value_text: str | None, 
         result.errors.append((number, "date", _("Write the date as YYYY-MM-DD.")))
     try:
         value = Decimal((value_text or "").strip())
-        if not value.is_finite() or abs(value) >= Decimal("1e14"):
+        if not value.is_finite():
             raise InvalidOperation
+        value = Measurement._meta.get_field("value").clean(value, None)  # the column's limits
     except InvalidOperation:
         result.errors.append((number, "value", _("“%(value)s” is not a number.") % {"value": value_text}))
+        value = None
+    except ValidationError as error:
+        result.errors.append((number, "value", " ".join(error.messages)))
         value = None
     return day, value

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Campaign, Lead, Source, Status
+from salesmarketing.limits import INSTANT_VALIDATORS
 from slas.selectors import leads_with_clock_state
 from teams.models import Role, Team, User
 
@@ -31,8 +32,12 @@ class LeadFilter(django_filters.FilterSet):
         method="by_sla_state",
         label=_("SLA"),
     )
-    created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
-    created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
+    created_after = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created from"), validators=INSTANT_VALIDATORS
+    )
+    created_before = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before"), validators=INSTANT_VALIDATORS
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("created_at", "created_at"),

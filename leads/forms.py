@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Campaign, Lead, Rejection, Status, Touch
+from salesmarketing.limits import MONEY
 from teams.models import Team, User
 
 
@@ -83,7 +84,7 @@ class RejectForm(forms.ModelForm):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.REJECTED], label=_("Status"))
-    value = forms.DecimalField(required=False, min_value=0, max_digits=16, decimal_places=2, label=_("Deal value"))
+    value = forms.DecimalField(required=False, min_value=0, **MONEY, label=_("Deal value"))
 
 
 class AssignForm(forms.Form):

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from salesmarketing.limits import DAY_VALIDATORS, MONEY
+
 
 class Source(models.TextChoices):
     WEB = "web", _("Website")
@@ -51,11 +53,9 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
-    start_date = models.DateField(_("starts"))
-    end_date = models.DateField(_("ends"), null=True, blank=True)
-    spend = models.DecimalField(
-        _("spend"), max_digits=16, decimal_places=2, default=0, validators=[MinValueValidator(0)]
-    )
+    start_date = models.DateField(_("starts"), validators=DAY_VALIDATORS)
+    end_date = models.DateField(_("ends"), null=True, blank=True, validators=DAY_VALIDATORS)
+    spend = models.DecimalField(_("spend"), **MONEY, default=0, validators=[MinValueValidator(0)])
     currency = models.CharField(_("currency"), max_length=3, default="IDR")
     team = models.ForeignKey(
         "teams.Team",
@@ -110,9 +110,7 @@ class Lead(models.Model):
         db_index=False,  # lead_owner_status_idx starts with it
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
-    value = models.DecimalField(
-        _("deal value"), max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
-    )
+    value = models.DecimalField(_("deal value"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(

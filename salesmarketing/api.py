@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Manager
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from salesmarketing.views import DATABASE_DOWN, database_unavailable
@@ -31,6 +31,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     elif isinstance(exc, RequestDataTooBig):
         exc = exceptions.ParseError(_("The request body is too large."))
     return drf_exception_handler(exc, context)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python's parser goes is bad JSON like any
+    other (a 400), not a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON parse error - the body is nested too deeply.")) from None
 
 
 class FilterBackend(DjangoFilterBackend):

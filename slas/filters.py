@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from salesmarketing.limits import INSTANT_VALIDATORS
 from slas.models import Breach, Sla
 from teams.models import Role, Team, User
 
@@ -32,8 +33,12 @@ class BreachFilter(django_filters.FilterSet):
     )
     lead = IdFilter(field_name="lead_id", label=_("Lead"))
     status = django_filters.ChoiceFilter(choices=STATUS, method="by_status", label=_("Status"))
-    since = django_filters.DateTimeFilter(field_name="due_at", lookup_expr="gte", label=_("Due from"))
-    until = django_filters.DateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("Due before"))
+    since = django_filters.DateTimeFilter(
+        field_name="due_at", lookup_expr="gte", label=_("Due from"), validators=INSTANT_VALIDATORS
+    )
+    until = django_filters.DateTimeFilter(
+        field_name="due_at", lookup_expr="lt", label=_("Due before"), validators=INSTANT_VALIDATORS
+    )
 
     class Meta:
         model = Breach

@@ -10,8 +10,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from salesmarketing.limits import DAY_VALIDATORS
 
 
 class Role(models.TextChoices):
@@ -136,7 +139,7 @@ class ClosedDate(models.Model):
     """A day the team does not work beyond public holidays (company day off, cuti bersama)."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="closed_dates", verbose_name=_("team"))
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=DAY_VALIDATORS)
     name = models.CharField(_("name"), max_length=120, blank=True)
     history = HistoricalRecords()
 
@@ -172,6 +175,14 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # "Dewi" and "dewi" are one person to a reader: usernames are unique regardless of case.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_any_case",
+                violation_error_message=_("A user with that username already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

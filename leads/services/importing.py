@@ -148,7 +148,9 @@ class _Context:
         for pk, name in Campaign.objects.values_list("pk", "name"):
             campaigns.setdefault(name.strip().lower(), []).append(pk)
         reps = {rep.username.lower(): rep for rep in team_reps(team=team)}
-        emails = set(Lead.objects.filter(team=team).exclude(email="").values_list("email", flat=True))
+        # Likely duplicates among the leads `by` may see: naming others would reveal them.
+        visible = Lead.objects.filter(permissions.lead_scope(by), team=team).exclude(email="")
+        emails = set(visible.values_list("email", flat=True))
         unassigned = Lead(team=team)
         may_assign = {rep.pk for rep in reps.values() if permissions.can_assign_lead(by, unassigned, owner=rep)}
         return cls(campaigns=campaigns, reps=reps, known_emails=emails, may_assign=may_assign)
@@ -297,12 +299,16 @@ def _value(number: int, text: str, report: ImportReport) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         value = None
-    if value is None or not value.is_finite() or value < 0 or value >= Decimal("1e14"):
+    if value is None or not value.is_finite() or value < 0:
         report.add_error(
             number, "value", _("“%(value)s” is not an amount; write digits only, e.g. 15000000.") % {"value": text}
         )
         return None
-    return value.quantize(Decimal("0.01"))
+    try:  # the column's own limits: 13 digits before the point, 2 after
+        return Lead._meta.get_field("value").clean(value, None).quantize(Decimal("0.01"))
+    except ValidationError as error:
+        report.add_error(number, "value", " ".join(error.messages))
+        return None
 
 
 def _write(file: IO[bytes], *, team: Team, by: User, now: datetime, context: _Context) -> int:
