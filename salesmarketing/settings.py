@@ -8,11 +8,14 @@ REDIS_URL; `manage.py check --deploy` is then clean.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,8 +26,26 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105 (DEBUG only)
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+
+def _install_secret_key(path: Path) -> str:
+    """This install's own random key, made on its first run and kept in `path` (var/secret_key,
+    ignored by git), for DEBUG installs without SECRET_KEY: a key shared by every default
+    install would let anyone sign links (unsubscribe, password reset) for any of them.
+    Processes starting at once agree on one key: the first hard link wins."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(get_random_secret_key())
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = _install_secret_key(Path(env.str("SECRET_KEY_FILE", default=str(VAR_DIR / "secret_key"))))
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
@@ -148,6 +169,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_CLIENT_IP_CALLABLE = "salesmarketing.ratelimit.client_ip"
 AXES_VERBOSE = False
 
 # --- Internationalisation ---------------------------------------------------------
@@ -195,6 +217,15 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = env.bool("LANGUAGE_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Proxies in front of the app that each append the address they saw to X-Forwarded-For
+# (a load balancer: 1). With none, the connection's address is the client's and the
+# header, which any client can write, is ignored (salesmarketing.ratelimit.client_ip).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Password reset e-mails asked for, per client address and per e-mail address an hour.
+PASSWORD_RESET_RATE_PER_HOUR = env.int("PASSWORD_RESET_RATE_PER_HOUR", default=5)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy: only our own files run. No inline script, no event-handler
 # attribute, no eval (htmx's allowEval is off, see base.html): a script injected into a
@@ -293,6 +324,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "salesmarketing.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "salesmarketing.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -302,6 +338,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth_token": "10/min"},
+    "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "salesmarketing.api.exception_handler",
 }
@@ -332,8 +369,13 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Cache: local memory per process unless CACHE_URL says otherwise. Nothing the
-# product needs for correctness lives in the cache.
+# product needs for correctness lives in the cache; rate limits count there, so with
+# several web processes name a shared one (e.g. CACHE_URL=redis://host:6379/1, a
+# database of its own: clearing a cache empties its whole database).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A stalled Redis must not hold a request for long (SPEC §10).
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=0.5, socket_connect_timeout=0.5)
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

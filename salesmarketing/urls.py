@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("teams/", include("teams.urls")),
+    path("accounts/password_reset/", teams_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/language/", teams_views.language_set, name="language_set"),
     path("accounts/notifications/", slas_views.notification_preferences, name="notification_preferences"),

@@ -114,15 +114,15 @@ class BreachSerializer(serializers.ModelSerializer):
         read_only_fields = [name for name in BREACH_FIELDS if name not in BREACH_WRITABLE]
 
     def update(self, instance: Breach, validated_data: dict) -> Breach:
-        """Acknowledge (with a note) and/or waive (with a reason); a waiver cannot be undone."""
-        user = self.context["request"].user
-        if validated_data.get("waived") is False and instance.waived:
-            raise serializers.ValidationError({"waived": [_("A waiver cannot be withdrawn.")]})
-        if validated_data.get("acknowledged") or "note" in validated_data:
-            instance = services.breach_acknowledge(breach=instance, by=user, note=validated_data.get("note", ""))
-        if validated_data.get("waived"):
-            instance = services.breach_waive(breach=instance, by=user, reason=validated_data.get("waived_reason", ""))
-        return instance
+        """Acknowledge (with a note) and/or waive (with a reason), all or nothing."""
+        return services.breach_review(
+            breach=instance,
+            by=self.context["request"].user,
+            acknowledge=validated_data.get("acknowledged", False),
+            note=validated_data.get("note"),
+            waive=validated_data.get("waived"),
+            waived_reason=validated_data.get("waived_reason", ""),
+        )
 
 
 class BreachWrites(BasePermission):

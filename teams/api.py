@@ -14,9 +14,9 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from salesmarketing.ratelimit import ScopedRateThrottle
 from teams import permissions as policy
 from teams import services, tokens
 from teams.models import ClosedDate, Role, Team, User

@@ -157,6 +157,13 @@ def can_work_lead(user: Any, lead: Any) -> bool:
     return False
 
 
+def can_log_touch_for_others(user: Any, lead: Any) -> bool:
+    """Log a touch on `lead` in someone else's name (who must be of the lead's team): admins,
+    and the lead's sales manager. Anyone else who may work the lead logs in their own name."""
+    role = role_of(user)
+    return role == Role.ADMIN or (role == Role.SALES_MANAGER and _in_team(user, lead.team_id))
+
+
 def can_change_lead(user: Any, lead: Any) -> bool:
     """Change `lead` in one request at all (the API's PATCH): work it, or assign it. Which of its
     fields the user may change (details and status: `can_work_lead`; owner: `can_assign_lead`)

@@ -95,6 +95,7 @@ def user_create(
         language=language,
     )
     _validate_role_and_team(role=role, team=team)
+    _validate_username_free(user)
     user.full_clean(exclude=["password"])
     if validate_password_strength:
         _validate_password(password, user)
@@ -116,6 +117,8 @@ def user_update(*, user: User, password: str | None = None, on: date | None = No
     for name, value in fields.items():
         setattr(user, name, value)
     _validate_role_and_team(role=user.role, team=user.team)
+    if "username" in fields:
+        _validate_username_free(user)
     user.full_clean(exclude=["password"])
     if password:
         _validate_password(password, user)
@@ -124,6 +127,12 @@ def user_update(*, user: User, password: str | None = None, on: date | None = No
         user.save()
         membership_sync(user=user, on=on)
     return user
+
+
+def _validate_username_free(user: User) -> None:
+    """A username is taken whatever its case ("Dewi" is "dewi"): a field error, not a clash."""
+    if User.objects.filter(username__iexact=user.username).exclude(pk=user.pk).exists():
+        raise ValidationError({"username": [_("A user with that username already exists.")]})
 
 
 def user_set_language(*, user: User, language: str) -> None:

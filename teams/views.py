@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from salesmarketing.ratelimit import client_ip, rate_exceeded
 from teams import permissions, selectors, services
 from teams.calendar import calendar_for_team
 from teams.forms import ClosedDateForm, TeamForm
@@ -103,3 +105,17 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         services.user_set_language(user=request.user, language=language)
     return set_language(request)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, at most PASSWORD_RESET_RATE_PER_HOUR requests an hour from one
+    client address and for one e-mail address (whether or not it is a user's: the answer
+    tells nothing), so that it floods no mailbox."""
+
+    def form_valid(self, form):
+        limit = settings.PASSWORD_RESET_RATE_PER_HOUR
+        by_address = rate_exceeded(scope="password_reset", key=client_ip(self.request), limit=limit, per=3600)
+        email = form.cleaned_data["email"].strip().lower()
+        if by_address or rate_exceeded(scope="password_reset_email", key=email, limit=limit, per=3600):
+            return render(self.request, "registration/password_reset_limited.html", status=429)
+        return super().form_valid(form)

@@ -19,6 +19,8 @@ SERVICE_VARS = {
     "SECRET_KEY",
     "ALLOWED_HOSTS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "CACHE_URL",
+    "NUM_PROXIES",
 }
 PROBE = """
 import json, django
@@ -94,3 +96,46 @@ def test_check_deploy_is_clean_with_production_variables():
     found = json.loads(run(env).stdout)
     assert found["ssl_redirect"] and found["secure_cookies"]
     assert found["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+KEY_PROBE = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
+
+
+def test_a_debug_install_without_a_secret_key_makes_its_own_once(tmp_path):
+    """A fixed development key would let anyone sign links for every default install."""
+    first = run({"SECRET_KEY_FILE": str(tmp_path / "a" / "secret_key")}, code=KEY_PROBE)
+    again = run({"SECRET_KEY_FILE": str(tmp_path / "a" / "secret_key")}, code=KEY_PROBE)
+    other = run({"SECRET_KEY_FILE": str(tmp_path / "b" / "secret_key")}, code=KEY_PROBE)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) >= 50 and "insecure" not in key
+    assert again.stdout.strip() == key and other.stdout.strip() != key
+    assert (tmp_path / "a" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert [path.name for path in (tmp_path / "a").iterdir()] == ["secret_key"]
+
+
+COOKIE_AND_CACHE_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({"language_secure": settings.LANGUAGE_COOKIE_SECURE, "cache": settings.CACHES["default"],
+                  "proxies": settings.NUM_PROXIES, "drf_proxies": settings.REST_FRAMEWORK["NUM_PROXIES"]}))
+"""
+
+
+def test_production_cookies_are_secure_and_no_forwarded_header_is_trusted_by_default():
+    env = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "selaras.example.com"}
+    found = json.loads(run(env, code=COOKIE_AND_CACHE_PROBE).stdout)
+    assert found["language_secure"] is True
+    assert (found["proxies"], found["drf_proxies"]) == (0, 0)
+    behind = json.loads(run({**env, "NUM_PROXIES": "1"}, code=COOKIE_AND_CACHE_PROBE).stdout)
+    assert (behind["proxies"], behind["drf_proxies"]) == (1, 1)
+
+
+def test_rate_counters_use_a_shared_redis_cache_with_short_timeouts_when_one_is_named():
+    found = json.loads(run({"CACHE_URL": "redis://cache.internal:6379/1"}, code=COOKIE_AND_CACHE_PROBE).stdout)
+    assert found["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"]["LOCATION"] == "redis://cache.internal:6379/1"
+    assert found["cache"]["OPTIONS"] == {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    local = json.loads(run({}, code=COOKIE_AND_CACHE_PROBE).stdout)
+    assert local["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"

@@ -34,14 +34,17 @@ def touch_log(
 ) -> Touch:
     """Record a follow-up on `lead` by `user` (default: `by`), at `occurred_at` (default: now).
 
-    It may not lie more than five minutes in the future (clock skew), nor before the
-    lead existed. The first touch moves a `new` lead to `working`; the SLA engine
-    hears of every touch.
+    Only an admin, or the lead's sales manager, names someone else (PermissionDenied
+    otherwise), who must be of the lead's team. It may not lie more than five minutes in the future
+    (clock skew), nor before the lead existed. The first touch moves a `new` lead to
+    `working`; the SLA engine hears of every touch.
     """
     now = now or timezone.now()
+    user = user or by
     if not permissions.can_work_lead(by, lead):
         raise PermissionDenied
-    user = user or by
+    if user.pk != by.pk and not permissions.can_log_touch_for_others(by, lead):
+        raise PermissionDenied(_("You log follow-ups in your own name."))
     touch = Touch(
         lead=lead,
         user=user,

@@ -11,7 +11,7 @@ The sweep (`sla_sweep`) records breaches; managers define SLAs and acknowledge o
 waive breaches through the other functions here.
 """
 
-from slas.services.breaches import breach_acknowledge, breach_waive
+from slas.services.breaches import breach_acknowledge, breach_review, breach_waive
 from slas.services.clocks import clocks_refresh, clocks_start
 from slas.services.definitions import sla_create, sla_set_active, sla_update
 from slas.services.sweep import SweepResult, sla_sweep
@@ -19,6 +19,7 @@ from slas.services.sweep import SweepResult, sla_sweep
 __all__ = [
     "SweepResult",
     "breach_acknowledge",
+    "breach_review",
     "breach_waive",
     "clocks_refresh",
     "clocks_start",

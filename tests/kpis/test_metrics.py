@@ -174,8 +174,9 @@ def test_target_validation(users, sales_team, other_sales_team):
         services.target_create(
             by=users["sales_manager"], kpi=kpi, team=other_sales_team, period_start=date(2026, 7, 1), target=10
         )
-    with pytest.raises(PermissionDenied):
-        services.target_create(by=users["sales_manager"], kpi=kpi, period_start=date(2026, 7, 1), target=10)
+    # Without a team or a person, a manager's target is their own team's (SPEC §1).
+    own = services.target_create(by=users["sales_manager"], kpi=kpi, period_start=date(2026, 7, 1), target=10)
+    assert (own.team, own.user) == (sales_team, None)
     with pytest.raises(PermissionDenied):
         services.target_create(by=users["sales_rep"], kpi=kpi, team=sales_team, period_start=date(2026, 7, 1), target=1)
 
