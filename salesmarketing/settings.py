@@ -175,6 +175,10 @@ AXES_VERBOSE = False
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
+# The company's currency: shared goals and sums over teams (each team has its own too).
+CURRENCY = env.str("CURRENCY", default="IDR")
+# English dates day-month-year with a 24-hour clock, as in Indonesia (salesmarketing/formats/en).
+FORMAT_MODULE_PATH = ["salesmarketing.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True

@@ -49,6 +49,7 @@ class Side:
     """One team's record for the week: response/cadence compliance (sales) or volume (marketing)."""
 
     team: Team
+    breaches: int = 0  # breached that week: response and cadence (sales), volume (marketing)
     response: float | None = None
     cadence: float | None = None
     response_before: float | None = None
@@ -74,7 +75,11 @@ class DigestContent:
 
     @property
     def is_empty(self) -> bool:
-        return not self.breaches and not self.open_count
+        """Nothing to report: no breach of the recipient's own, none open, and (for a manager)
+        neither side of the agreement breached anything that week. A marketing manager hears
+        of a week of Sales' breaches, and a sales manager of Marketing's, as the other side."""
+        sides = self.sales + self.marketing
+        return not self.breaches and not self.open_count and not any(side.breaches for side in sides)
 
 
 def digest_recipients(*, team: Team) -> list[User]:
@@ -128,8 +133,14 @@ def _both_sides(*, team: Team, start: datetime, end: datetime, now: datetime) ->
         sales_teams = sorted({sla.team for sla in volume}, key=lambda t: t.name)
     week_before = (start - timedelta(days=7), start)
     sales = []
+    week = Breach.objects.filter(due_at__gte=start, due_at__lt=end, waived=False)
+    breached = Counter(
+        week.filter(team__in=sales_teams, kind__in=[Sla.Kind.RESPONSE, Sla.Kind.CADENCE]).values_list(
+            "team_id", flat=True
+        )
+    )
     for sales_team in sales_teams:
-        side = Side(team=sales_team)
+        side = Side(team=sales_team, breaches=breached[sales_team.pk])
         for kind, attr in ((Sla.Kind.RESPONSE, "response"), (Sla.Kind.CADENCE, "cadence")):
             setattr(side, attr, clock_compliance(kind=kind, start=start, end=end, team=sales_team))
             setattr(
@@ -142,9 +153,8 @@ def _both_sides(*, team: Team, start: datetime, end: datetime, now: datetime) ->
     for sla in volume:
         side = marketing.setdefault(sla.from_team_id, Side(team=sla.from_team))
         side.volume_progress.append((sla, volume_progress(sla=sla, now=now)))
-        side.volume_breaches += list(
-            Breach.objects.filter(sla=sla, due_at__gte=start, due_at__lt=end).order_by("period_start")
-        )
+        side.volume_breaches += list(week.filter(sla=sla).order_by("period_start"))
+        side.breaches = len(side.volume_breaches)
     return sales, list(marketing.values())
 
 

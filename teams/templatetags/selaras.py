@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import template
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -33,8 +36,6 @@ def percent(value: float | None, digits: int = 0) -> str:
     """A fraction as a percentage in the active language's number format (0.875 → "88 %"); "—" for None."""
     if value is None:
         return "—"
-    from django.utils.formats import number_format
-
     return f"{number_format(value * 100, decimal_pos=digits)} %"
 
 
@@ -52,3 +53,13 @@ def bar_width(fraction: float | None) -> str:
     if fraction is None:
         return "0"
     return f"{max(0.0, min(float(fraction), 1.0)) * 100:.1f}"
+
+
+@register.filter
+def money(value, currency: str | None = None) -> str:
+    """An amount with its currency, grouped, whole units: "IDR 84,000,000" (the company's
+    currency, CURRENCY, when none is given); "—" for None."""
+    if value is None:
+        return "—"
+    amount = number_format(Decimal(value).quantize(Decimal(1)), decimal_pos=0, use_l10n=True, force_grouping=True)
+    return f"{currency or settings.CURRENCY} {amount}"

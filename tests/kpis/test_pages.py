@@ -88,7 +88,7 @@ def test_a_rep_sees_their_quota(client, users, sales_team):
     client.force_login(users["sales_rep"])
     with time_machine.travel(NOW, tick=False):
         page = client.get("/").content.decode()
-    assert "Quota" in page and "2,000 of 4,000" in page
+    assert "Quota" in page and "IDR 2,000 of IDR 4,000" in page
 
 
 def test_pages_open_for_every_role(client, users, sales_team):
@@ -170,3 +170,41 @@ def test_insights_count_only_the_leads_the_user_may_see(client, users, sales_tea
             response = client.get("/insights/?start=2026-08-01&end=2026-08-31")
         closed = sum(row["closed"] for row in response.context["by_touches"])
         assert str(closed) == expected, role
+
+
+def test_the_shared_goal_shows_money_with_its_currency(client, users, sales_team):
+    closed_leads(users, sales_team, 4)  # two won at IDR 1,000
+    kpi = Kpi.objects.create(name="Company revenue goal", metric="revenue_won")
+    Target.objects.create(
+        kpi=kpi,
+        period="quarter",
+        period_start=NOW.date().replace(month=7, day=1),
+        period_end=NOW.date().replace(month=9, day=30),
+        target=Decimal(10000),
+    )
+    client.force_login(users["marketer"])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/").content.decode()
+    assert "IDR 2,000 of IDR 10,000 (20 %)" in page
+
+
+def test_a_managers_open_breaches_say_which_name_is_the_lead_and_which_the_rep(client, users, sales_team):
+    from slas import services as slas
+
+    slas.sla_create(
+        by=users["sales_manager"],
+        team=sales_team,
+        kind="response",
+        name="Within 1 hour",
+        target_value=1,
+        target_unit="hours",
+        now=datetime(2026, 8, 1, tzinfo=JAKARTA),
+    )
+    lead = LeadFactory(team=sales_team, name="Siti Rahma", created_at=datetime(2026, 8, 18, 9, tzinfo=JAKARTA))
+    leads.lead_assign(lead=lead, owner=users["sales_rep"], by=users["sales_manager"], now=lead.created_at)
+    slas.sla_sweep(now=NOW)
+    client.force_login(users["sales_manager"])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/").content.decode()
+    rep = users["sales_rep"].get_full_name()
+    assert f'18/08/2026 10:00 · Within 1 hour · Lead: <a href="/leads/{lead.pk}/">Siti Rahma</a> · Rep: {rep}' in page

@@ -50,7 +50,7 @@ def test_rows_in_english_in_jakarta(leads, users):
     assert plain.url == reverse("leads:detail", args=[leads[0].pk])
     assert (plain.owner, plain.campaign, plain.value, plain.company) == ("", "", "", "")
     assert (plain.status, plain.status_class, plain.source) == ("New", "text-bg-info", "Website")
-    assert (plain.created, plain.created_iso) == ("01/31/2026", "2026-01-31T23:30:00+07:00")
+    assert (plain.created, plain.created_iso) == ("31/01/2026", "2026-01-31T23:30:00+07:00")
     assert full.owner == str(users["sales_rep"]) and full.team == leads[1].team.name
     assert (full.campaign, full.value, full.status) == ("Promo Ramadan", "IDR 1,500,000", "Qualified")
     assert full.select_label == "Select <b>Siti</b>"

@@ -246,3 +246,38 @@ def test_the_admin_retries_failed_e_mails_past_their_last_attempt_and_nothing_el
     sent_before = len(mailoutbox)
     assert notifications.deliveries_send(now=MONDAY_9 + timedelta(days=1)).sent == 1
     assert len(mailoutbox) == sent_before + 1 and mailoutbox[-1].to == ["sales.manager@example.com"]
+
+
+def test_marketing_hears_of_a_week_when_only_sales_broke_its_promises(
+    users, sales_team, response_sla, volume_sla, mailoutbox
+):
+    """The two-sided digest: Sales' breaches alone are news for the marketing manager, whose
+    team owes nothing that week (the reps joined in September: July expected no leads)."""
+    from datetime import date
+
+    from teams.models import Membership
+
+    Membership.objects.update(started_on=date(2026, 9, 1))
+    for n in range(3):
+        lead = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 4, 9), name=f"Lead {n}")
+        leads.lead_assign(lead=lead, owner=users["sales_rep"], by=users["sales_manager"], now=jkt(2026, 8, 4, 9))
+    services.sla_sweep(now=jkt(2026, 8, 6))
+    send()
+    marketing = next(message for message in mailoutbox if message.to == ["marketing.manager@example.com"])
+    assert "Sales, Sales Jakarta:" in marketing.body
+    assert "3 response or cadence breaches this week" in marketing.body
+    assert "0 breaches this week." in marketing.body  # none of Marketing's own
+    assert "3 response or cadence breaches this week" in marketing.alternatives[0][0]
+
+
+def test_a_quiet_week_on_both_sides_sends_nothing_to_either_manager(users, sales_team, response_sla, mailoutbox):
+    send()
+    assert not [m for m in mailoutbox if m.to[0] in ("marketing.manager@example.com", "sales.manager@example.com")]
+
+
+def test_the_english_digest_writes_dates_day_month_year_on_a_24_hour_clock(users, week_with_breaches, mailoutbox):
+    send()
+    manager = next(message for message in mailoutbox if message.to == ["sales.manager@example.com"])
+    assert "week of 3 Aug 2026 to 9 Aug 2026" in manager.body
+    assert "04/08/2026 17:00 · First touch within 1 business day · Lead: Lead of sales_rep · Rep:" in manager.body
+    assert "Aug." not in manager.body and "midnight" not in manager.body and "a.m." not in manager.body
