@@ -46,7 +46,7 @@ from django.utils import timezone  # noqa: E402
 
 from leads.models import Assignment, Campaign, Lead, Rejection, StatusChange, Touch  # noqa: E402
 from slas.models import Clock, Sla  # noqa: E402
-from slas.services.clocks import _warn_at  # noqa: E402
+from slas.services.clocks import _warn_at, cadence_warn_at  # noqa: E402
 from teams.calendar import add_target, calendar_for_team  # noqa: E402
 from teams.models import Membership, Role, Team, User  # noqa: E402
 
@@ -355,7 +355,12 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
         cadence_due = at + timedelta(days=cadence_sla.window_days)
         for sla, due, warn, required in (
             (response_sla, response_due, _warn_at(calendar, response_sla, at, response_due), 1),
-            (cadence_sla, cadence_due, cadence_due, cadence_sla.min_touches),
+            (
+                cadence_sla,
+                cadence_due,
+                cadence_warn_at(at, cadence_due, cadence_sla.min_touches, counted=0),
+                cadence_sla.min_touches,
+            ),
         ):
             clock = {
                 "id": _take(ids, Clock),
@@ -384,6 +389,7 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
                     clock.update(state="met", satisfied_at=first)
             else:
                 counted = [t for t in touches if at <= t < due]
+                clock["warn_at"] = cadence_warn_at(at, due, required, counted=len(counted))
                 if len(counted) >= required:
                     clock.update(state="met", satisfied_at=counted[required - 1])
                 elif closed is not None and closed < due:

@@ -147,7 +147,7 @@ class QueueCards:
             follow_ups=ngettext("%(counter)s follow-up", "%(counter)s follow-ups", count) % {"counter": count}
             if answered
             else "",
-            due=due_badge(lead["sla_due_at"], lead["sla_warn_at"], self.now, self.due_words),
+            due=due_badge(lead["sla_due_at"], lead["sla_warn_at"], self.now, self.due_words, lead.get("sla_kind")),
             ages=" · ".join(ages),
             url=self.detail_url(pk),
             touch_url=self.touch_url(pk),
@@ -178,7 +178,14 @@ class QueueCards:
 # What a queue card shows: fields of the lead, and `lead_queue`'s annotations (with what a
 # lead without them counts as).
 CARD_FIELDS = ("pk", "name", "company", "source", "phone", "email", "assigned_at")
-CARD_ANNOTATIONS = {"answered": False, "touch_count": 0, "last_touch_at": None, "sla_due_at": None, "sla_warn_at": None}
+CARD_ANNOTATIONS = {
+    "answered": False,
+    "touch_count": 0,
+    "last_touch_at": None,
+    "sla_due_at": None,
+    "sla_warn_at": None,
+    "sla_kind": None,
+}
 
 
 # -- quick follow-ups -------------------------------------------------------------------------------

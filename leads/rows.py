@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -29,7 +30,9 @@ from django.utils.translation import gettext
 
 from leads.cards import url_maker
 from leads.models import Campaign, Lead, Source, Status
+from leads.selectors import leads_with_sla_state
 from leads.templatetags.leads_tags import status_class
+from slas.badges import DueBadge, due_badge, due_words
 from teams.models import Team, User
 
 
@@ -46,6 +49,7 @@ class LeadRow:
     owner: str  # "" when unassigned
     team: str
     value: str  # "" without a value; with the team's currency
+    sla: DueBadge | None  # the most urgent SLA clock's state and time; None without one
     created_iso: str
     created: str  # short date in the user's zone and language
     select_label: str
@@ -66,6 +70,9 @@ ROW_COLUMNS = (
     "owner__username",
     "team__name",
     "team__currency",
+    "sla_due_at",
+    "sla_warn_at",
+    "sla_kind",
 )
 
 
@@ -74,11 +81,12 @@ def person_name(first_name: str, last_name: str, username: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
-def lead_rows(leads: QuerySet[Lead]) -> list[LeadRow]:
+def lead_rows(leads: QuerySet[Lead], *, now: datetime) -> list[LeadRow]:
     """One row per lead of `leads`, in its order, read as column values with their owner's,
     team's and campaign's names (building 50 leads with three related objects each cost
-    more than their statement)."""
+    more than their statement) and their SLA state at `now`."""
     lead_url = url_maker("leads:detail")
+    words = due_words()
     statuses = {value: str(label) for value, label in Status.choices}
     sources = {value: str(label) for value, label in Source.choices}
     select = gettext("Select %(name)s")
@@ -97,7 +105,10 @@ def lead_rows(leads: QuerySet[Lead]) -> list[LeadRow]:
         username,
         team,
         currency,
-    ) in leads.values_list(*ROW_COLUMNS):
+        sla_due_at,
+        sla_warn_at,
+        sla_kind,
+    ) in leads_with_sla_state(leads).values_list(*ROW_COLUMNS):
         created = timezone.localtime(created_at)
         rows.append(
             LeadRow(
@@ -112,6 +123,7 @@ def lead_rows(leads: QuerySet[Lead]) -> list[LeadRow]:
                 owner="" if username is None else person_name(first_name, last_name, username),
                 team=team,
                 value="" if value is None else f"{currency} {floatformat(value, '0g')}",
+                sla=due_badge(sla_due_at, sla_warn_at, now, words, sla_kind),
                 created_iso=formats.date_format(created, "c"),
                 created=formats.date_format(created, "SHORT_DATE_FORMAT"),
                 select_label=select % {"name": name},
@@ -125,6 +137,7 @@ ROW = (
     "<tr>{select}"
     '<td><a href="{url}" class="fw-semibold">{name}</a>{company}</td>'
     '<td><span class="badge {status_class}">{status}</span></td>'
+    "<td>{sla}</td>"
     '<td class="d-none d-md-table-cell">{source}{campaign}</td>'
     "<td>{owner}</td>"
     '<td class="d-none d-lg-table-cell">{team}</td>'
@@ -134,6 +147,7 @@ ROW = (
 )
 SELECT = '<td><input class="form-check-input" type="checkbox" name="leads" value="{}" aria-label="{}"></td>'
 SMALL = '<div class="small text-body-secondary">{}</div>'
+SLA = '<span class="badge {}"><i class="bi bi-{}" aria-hidden="true"></i> {}</span>'
 
 
 def lead_rows_html(rows: list[LeadRow], *, selectable: bool) -> SafeString:
@@ -147,6 +161,7 @@ def lead_rows_html(rows: list[LeadRow], *, selectable: bool) -> SafeString:
             "company": format_html(SMALL, row.company) if row.company else "",
             "status_class": row.status_class,
             "status": row.status,
+            "sla": format_html(SLA, row.sla.style, row.sla.icon, row.sla.text) if row.sla else "",
             "source": row.source,
             "campaign": format_html(SMALL, row.campaign) if row.campaign else "",
             "owner": row.owner or unassigned,

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from leads.cards import CARD_FIELDS, ClaimableLead, QueueCards, QueuePage
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
 from salesmarketing.csv_export import csv_lines
-from slas.models import Clock
+from slas.selectors import urgent_clock
 from teams import permissions
 from teams.models import Role, User
 
@@ -31,62 +31,69 @@ def _answered() -> Exists:
 
 
 def _queue_order(due: str) -> tuple:
-    """Unanswered first, then the nearest deadline of a running SLA clock (`due`; none: last),
-    then the longest waiting; the id breaks ties, so that pages neither overlap nor skip."""
+    """Unanswered first, then the nearest deadline of the lead's most urgent SLA clock (`due`;
+    none: last), then the longest waiting; the id breaks ties, so that pages neither overlap
+    nor skip."""
     return ("answered", F(due).asc(nulls_last=True), "assigned_at", "pk")
+
+
+def _with_urgent_clock(leads: QuerySet[Lead], *, owner: Any, kind: bool = False) -> QuerySet[Lead]:
+    """`leads` with `sla_due_at` and `sla_warn_at` (and `sla_kind`) of each lead's most urgent
+    open clock (slas.selectors.urgent_clock), whose state is the lead's SLA state everywhere."""
+    urgent = urgent_clock(owner=owner)
+    annotations = {
+        "sla_due_at": Subquery(urgent.values("due_at")[:1]),
+        "sla_warn_at": Subquery(urgent.values("warn_at")[:1]),
+    }
+    if kind:
+        annotations["sla_kind"] = Subquery(urgent.values("kind")[:1])
+    return leads.annotate(**annotations)
+
+
+def leads_with_sla_state(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """`leads` annotated with their owner's most urgent open clock (`sla_due_at`,
+    `sla_warn_at`, `sla_kind`): the SLA state a lead shows on every page. Three subqueries a
+    lead: for a page of them, not for a whole list."""
+    return _with_urgent_clock(leads, owner=OuterRef("owner"), kind=True)
 
 
 def lead_queue(*, user: User) -> QuerySet[Lead]:
     """The rep's open leads, most urgent first: unanswered ones (no follow-up since they got
-    the lead) before the rest, and within each, the nearest deadline of a running SLA clock
-    first (overdue, then at risk), then the longest waiting. One query; annotated with
-    `answered`, `touch_count`, `last_touch_at`, `sla_due_at` and `sla_warn_at`.
+    the lead) before the rest, and within each, the nearest deadline of the lead's most urgent
+    SLA clock first (overdue, then at risk), then the longest waiting. One query; annotated
+    with `answered`, `touch_count`, `last_touch_at`, `sla_due_at`, `sla_warn_at`, `sla_kind`.
 
     The annotations are computed for every open lead: right for a few (the dashboard's
     first five, the card an htmx follow-up refreshes); the queue page uses `lead_queue_page`."""
     touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead")
-    running = Clock.objects.filter(lead=OuterRef("pk"), owner=user, state=Clock.State.RUNNING).order_by("due_at")
-    return (
+    leads = (
         Lead.objects.filter(owner=user, status__in=OPEN)
         .select_related("team", "campaign")
         .annotate(
             answered=_answered(),
             touch_count=Coalesce(Subquery(touches.annotate(n=Count("pk")).values("n")), 0),
             last_touch_at=Subquery(touches.annotate(last=Max("occurred_at")).values("last")),
-            sla_due_at=Subquery(running.values("due_at")[:1]),
-            sla_warn_at=Subquery(running.values("warn_at")[:1]),
         )
-        .order_by(*_queue_order("sla_due_at"))
     )
+    return _with_urgent_clock(leads, owner=user, kind=True).order_by(*_queue_order("sla_due_at"))
 
 
 def lead_queue_order(*, user: User) -> list[tuple[int, bool, datetime | None, datetime | None]]:
     """(id, answered, sla_due_at, sla_warn_at) of each of the rep's open leads, in `lead_queue`'s
     order, in one statement that computes no more than that for all of them: the pager and
-    the counts need every lead, the rest of a card is read for the page's leads only.
-
-    The running clocks come from a join with the rep's (a few dozen, found by
-    clock_owner_state_idx), not from a subquery for each of a busy rep's hundreds of leads.
-    A lead with two running clocks comes twice, nearest deadline first: its first row is its
-    place in the queue, with the deadline and warning time of its nearest clock."""
-    running = FilteredRelation("clocks", condition=Q(clocks__owner=user, clocks__state=Clock.State.RUNNING))
-    rows = (
-        Lead.objects.filter(owner=user, status__in=OPEN)
-        .annotate(running_clock=running)
-        .annotate(answered=_answered())
-        .order_by(*_queue_order("running_clock__due_at"))
-        .values_list("pk", "answered", "running_clock__due_at", "running_clock__warn_at")
+    the counts need every lead, the rest of a card is read for the page's leads only."""
+    leads = Lead.objects.filter(owner=user, status__in=OPEN).annotate(answered=_answered())
+    return list(
+        _with_urgent_clock(leads, owner=user)
+        .order_by(*_queue_order("sla_due_at"))
+        .values_list("pk", "answered", "sla_due_at", "sla_warn_at")
     )
-    first: dict[int, tuple[int, bool, datetime | None, datetime | None]] = {}
-    for row in rows:
-        first.setdefault(row[0], row)
-    return list(first.values())
 
 
 def lead_queue_page(*, user: User, number: Any, per_page: int, now: datetime) -> QueuePage:
     """One page of the rep's queue, with its cards and the count of unanswered leads, in two
-    statements whatever the page size: `lead_queue_order`, then the fields and follow-ups of
-    the page's leads only (as plain rows: fifty model instances cost more than the SQL).
+    statements whatever the page size: `lead_queue_order`, then the fields, follow-ups and
+    most urgent clock's kind of the page's leads only.
     `number` is the query string's: a page past the end is the last, a bad one the first."""
     order = lead_queue_order(user=user)
     page = Paginator(order, per_page).get_page(number)
@@ -96,6 +103,7 @@ def lead_queue_page(*, user: User, number: Any, per_page: int, now: datetime) ->
         .values(*CARD_FIELDS)
         # A join and GROUP BY for fifty leads: cheaper than lead_queue's two subqueries each.
         .annotate(touch_count=Count("touches"), last_touch_at=Max("touches__occurred_at"))
+        .annotate(sla_kind=Subquery(urgent_clock(owner=user).values("kind")[:1]))
         .order_by()
     )
     found = {row["pk"]: row for row in rows}

@@ -69,7 +69,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     found = filters.qs if filters.is_valid() else leads.none()
     page = DeferredJoinPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     can_bulk = permissions.can_assign_in_bulk(request.user)
-    rows = lead_rows(page.object_list)
+    rows = lead_rows(page.object_list, now=timezone.now())
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)

@@ -1,7 +1,8 @@
 """The deadline badge of a running SLA clock: overdue, at risk or due, with the time in words.
 
 Worked out in Python, once for the rep's queue (fifty cards, `leads.cards`) and through the
-`due_badge` tag for slas/_due_badge.html (the dashboard), so both say the same.
+`due_badge` tag for slas/_due_badge.html (the dashboard, the lead list), so all say the same;
+the state itself is slas.selectors.deadline_state's, as on the lead page and in the API.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
 
+from slas.selectors import AT_RISK, BREACHED, deadline_state
 from teams.templatetags.selaras import duration
 
 
@@ -32,21 +34,40 @@ class DueWords(NamedTuple):
     due_in: str
 
 
-def due_words() -> DueWords:
-    """The badge's words in the active language (look them up once for many badges)."""
-    return DueWords(_("Overdue by %(late)s"), _("At risk: due in %(left)s"), _("Due in %(left)s"))
+def due_words() -> dict[str | None, DueWords]:
+    """The badge's words in the active language by clock kind (look them up once for many
+    badges): a first follow-up, follow-ups at a pace, or a deadline of no known kind."""
+    return {
+        "response": DueWords(
+            _("First follow-up overdue by %(late)s"),
+            _("First follow-up at risk: due in %(left)s"),
+            _("First follow-up due in %(left)s"),
+        ),
+        "cadence": DueWords(
+            _("Follow-ups overdue by %(late)s"),
+            _("Behind on follow-ups: %(left)s left"),
+            _("Follow-ups on pace: %(left)s left"),
+        ),
+        None: DueWords(_("Overdue by %(late)s"), _("At risk: due in %(left)s"), _("Due in %(left)s")),
+    }
 
 
 def due_badge(
-    due: datetime | None, warn: datetime | None, now: datetime, words: DueWords | None = None
+    due: datetime | None,
+    warn: datetime | None,
+    now: datetime,
+    words: dict[str | None, DueWords] | None = None,
+    kind: str | None = None,
 ) -> DueBadge | None:
-    """The badge of a clock due at `due` that warns from `warn`; None without a deadline."""
-    if due is None:
+    """The badge of the most urgent clock (of `kind`), due at `due`, at risk from `warn`, in the
+    state slas.selectors.deadline_state gives it; None without a deadline."""
+    state = deadline_state(state="running", due_at=due, warn_at=warn, now=now)
+    if state is None:
         return None
-    words = words or due_words()
-    if due <= now:
-        return DueBadge("text-bg-danger", "alarm", words.overdue % {"late": duration(now - due)})
+    said = (words or due_words()).get(kind) or (words or due_words())[None]
+    if state == BREACHED:
+        return DueBadge("text-bg-danger", "alarm", said.overdue % {"late": duration(now - due)})
     left = duration(due - now)
-    if warn and warn <= now:
-        return DueBadge("text-bg-warning", "exclamation-triangle", words.at_risk % {"left": left})
-    return DueBadge("text-bg-light border", "clock", words.due_in % {"left": left})
+    if state == AT_RISK:
+        return DueBadge("text-bg-warning", "exclamation-triangle", said.at_risk % {"left": left})
+    return DueBadge("text-bg-light border", "clock", said.due_in % {"left": left})

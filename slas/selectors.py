@@ -33,19 +33,40 @@ def breach_list(*, user: User) -> QuerySet[Breach]:
     )
 
 
-def clock_state(clock: Clock, *, now: datetime, touches: int | None = None) -> str:
-    """The state of a clock at `now`, as SPEC §3 names it."""
-    if clock.state == Clock.State.MET:
+def clock_state(clock: Clock, *, now: datetime) -> str:
+    """The state of a clock at `now`, as SPEC §3 names it, decided here for every page, the
+    API and the e-mails: finished clocks are met, breached or cancelled; a running one is
+    breached once due (before the sweep has recorded it), at risk from its `warn_at` (a
+    response clock's warning percentage, a cadence clock's pace of touches), else pending."""
+    return deadline_state(state=clock.state, due_at=clock.due_at, warn_at=clock.warn_at, now=now)
+
+
+def deadline_state(*, state: str, due_at: datetime | None, warn_at: datetime | None, now: datetime) -> str | None:
+    """`clock_state` from a clock's columns (None without a clock: no deadline)."""
+    if due_at is None:
+        return None
+    if state == Clock.State.MET:
         return MET
-    if clock.state == Clock.State.CANCELLED:
+    if state == Clock.State.CANCELLED:
         return CANCELLED
-    if clock.state == Clock.State.BREACHED or now >= clock.due_at:
+    if state == Clock.State.BREACHED or now >= due_at:
         return BREACHED
-    if clock.kind == Sla.Kind.CADENCE:
-        elapsed = (now - clock.started_at) / (clock.due_at - clock.started_at)
-        pace = int(clock.required * elapsed)  # straight-line pace, rounded down
-        return AT_RISK if (touches or 0) < pace else PENDING
-    return AT_RISK if now >= clock.warn_at else PENDING
+    return AT_RISK if warn_at is not None and now >= warn_at else PENDING
+
+
+# The clocks a lead's owner still has to act on: running ones, and a first follow-up that
+# breached and is still unanswered (the loudest of all). Met, cancelled and answered ones
+# are done with; a cadence window that closed short is history.
+OPEN_CLOCK = Q(state=Clock.State.RUNNING) | Q(
+    state=Clock.State.BREACHED, kind=Sla.Kind.RESPONSE, breach__resolved_at__isnull=True
+)
+
+
+def urgent_clock(*, owner) -> QuerySet[Clock]:
+    """For a subquery on leads: the open clocks of the lead (OuterRef "pk") that `owner` (a
+    user, or an expression such as OuterRef("owner")) has to act on, the nearest deadline
+    (the longest overdue) first; its `due_at`, `warn_at` and `state` give the lead's SLA state."""
+    return Clock.objects.filter(OPEN_CLOCK, lead=OuterRef("pk"), owner=owner).order_by("due_at", "pk")
 
 
 @dataclass(frozen=True)
@@ -59,7 +80,8 @@ class ClockView:
 
 
 def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
-    """The lead's clocks, newest assignment first, with their state at `now` (two queries)."""
+    """The lead's clocks, newest assignment first, with their state at `now` and the touches
+    each counts (two queries)."""
     clocks = list(
         Clock.objects.filter(lead_id=lead_id).select_related("sla", "owner").order_by("-started_at", "sla__name")
     )
@@ -67,7 +89,7 @@ def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
     views = []
     for clock in clocks:
         counted = sum(1 for at in times if clock.started_at <= at < clock.due_at)
-        state = clock_state(clock, now=now, touches=counted)
+        state = clock_state(clock, now=now)
         views.append(ClockView(clock=clock, state=state, counted=counted, remaining=clock.due_at - now))
     return views
 
@@ -178,7 +200,7 @@ def leads_with_clock_state(*, state: str, now: datetime) -> Q:
     if state == BREACHED:
         return Q(Exists(Breach.objects.filter(lead_id=OuterRef("pk")))) | Q(Exists(running.filter(due_at__lte=now)))
     if state == AT_RISK:
-        return Q(Exists(running.filter(due_at__gt=now, warn_at__lte=now, kind=Sla.Kind.RESPONSE)))
+        return Q(Exists(running.filter(due_at__gt=now, warn_at__lte=now)))
     if state == PENDING:
         return Q(Exists(running.filter(due_at__gt=now)))
     if state == MET:

@@ -55,14 +55,12 @@ def test_clocks_are_what_the_product_computes_and_its_refresh_changes_nothing(ge
         for sla in world.slas[assignment.lead.team_id]:
             expected = _clock(sla, row, calendar_for_team(sla.team), timezone.now())
             stored = Clock.objects.get(sla=sla, assignment=assignment)
-            assert (stored.due_at, stored.warn_at, stored.required) == (
-                expected.due_at,
-                expected.warn_at,
-                expected.required,
-            )
-    before = dict(Clock.objects.values_list("pk", "state"))
+            assert (stored.due_at, stored.required) == (expected.due_at, expected.required)
+            if sla.kind == "response":  # a cadence clock's warning moves on with its touches
+                assert stored.warn_at == expected.warn_at
+    before = set(Clock.objects.values_list("pk", "state", "warn_at"))
     clocks_refresh(lead_ids=list(Clock.objects.values_list("lead_id", flat=True).distinct()), now=timezone.now())
-    assert dict(Clock.objects.values_list("pk", "state")) == before
+    assert set(Clock.objects.values_list("pk", "state", "warn_at")) == before
 
 
 def test_the_leads_facts_are_those_the_services_would_keep(generated):

@@ -69,8 +69,8 @@ def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Cl
         required = 1
     else:
         due = started + timedelta(days=sla.window_days)
-        warn = due  # cadence risk is a pace of touches, judged by slas.selectors.clock_state
         required = sla.min_touches
+        warn = cadence_warn_at(started, due, required, counted=0)
     return Clock(
         sla=sla,
         sla_version=sla.version,
@@ -92,6 +92,18 @@ def _warn_at(calendar: BusinessCalendar, sla: Sla, started: datetime, due: datet
     if sla.target_unit in BUSINESS_UNITS:
         return calendar.add(started, calendar.between(started, due) * sla.warn_at_percent / 100)
     return started + (due - started) * sla.warn_at_percent / 100
+
+
+def cadence_warn_at(started: datetime, due: datetime, required: int, *, counted: int) -> datetime:
+    """When a cadence clock with `counted` of its `required` touches falls behind the
+    straight-line pace (SPEC §3.2: at risk while touches < floor(required × elapsed ÷ window)),
+    that is when the next touch is owed: started + window × (counted + 1) ÷ required.
+
+    Stored as the clock's `warn_at` and moved on by every touch, so that a cadence clock is
+    at risk from `warn_at` as a response clock is, one rule everywhere (slas.selectors)."""
+    if counted >= required:
+        return due
+    return started + (due - started) * (counted + 1) / required
 
 
 def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
@@ -119,7 +131,7 @@ def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
     closed = dict(Lead.objects.filter(pk__in=lead_ids, status__in=CLOSED).values_list("pk", "closed_at"))
     changed, resolved = [], {}
     for clock in clocks:
-        before = (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason)
+        before = (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason, clock.warn_at)
         if clock.kind == Sla.Kind.RESPONSE:
             first = min((at for at in responses[clock.lead_id] if at >= clock.started_at), default=None)
             if clock.state == Clock.State.BREACHED:
@@ -129,12 +141,13 @@ def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
         elif clock.state != Clock.State.BREACHED:
             counted = [at for at in touches[clock.lead_id] if clock.started_at <= at < clock.due_at]
             met_at = counted[clock.required - 1] if len(counted) >= clock.required else None
+            clock.warn_at = cadence_warn_at(clock.started_at, clock.due_at, clock.required, counted=len(counted))
             closed_at = closed.get(clock.lead_id)
             _set(clock, met_at=met_at, closed_at=closed_at if closed_at and closed_at < clock.due_at else None)
-        if (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason) != before:
+        if (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason, clock.warn_at) != before:
             changed.append(clock)
     if changed:
-        Clock.objects.bulk_update(changed, ["state", "satisfied_at", "cancelled_at", "cancel_reason"])
+        Clock.objects.bulk_update(changed, ["state", "satisfied_at", "cancelled_at", "cancel_reason", "warn_at"])
     for clock_id, first in resolved.items():
         Breach.objects.filter(clock_id=clock_id).exclude(resolved_at=first).update(resolved_at=first)
 

@@ -12,6 +12,8 @@ register = template.Library()
 
 
 @register.simple_tag(name="due_badge")
-def due_badge_tag(due: datetime | None, warn: datetime | None, now: datetime) -> DueBadge | None:
-    """`{% due_badge due warn now as badge %}`: slas.badges.due_badge."""
-    return due_badge(due, warn, now)
+def due_badge_tag(
+    due: datetime | None, warn: datetime | None, now: datetime, kind: str | None = None
+) -> DueBadge | None:
+    """`{% due_badge due warn now kind as badge %}`: slas.badges.due_badge."""
+    return due_badge(due, warn, now, kind=kind)

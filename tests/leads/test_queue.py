@@ -244,5 +244,5 @@ def test_the_page_shows_the_cards_in_indonesian(client, users, sales_team, slas,
     _fill_queue(users, sales_team, 10)
     client.force_login(rep)
     page = client.get("/leads/queue/").content.decode()
-    assert "10 prospek terbuka" in page and "Belum ditindaklanjuti" in page and "Terlambat " in page
+    assert "10 prospek terbuka" in page and "Belum ditindaklanjuti" in page and "pertama terlambat " in page
     assert "Ditugaskan 1\xa0hari" in page and "yang lalu" in page and "Catat Telepon" in page

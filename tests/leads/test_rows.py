@@ -46,7 +46,7 @@ def leads(users):
 
 def test_rows_in_english_in_jakarta(leads, users):
     with translation.override("en"), timezone.override("Asia/Jakarta"):
-        plain, full = lead_rows(leads)
+        plain, full = lead_rows(leads, now=timezone.now())
     assert plain.url == reverse("leads:detail", args=[leads[0].pk])
     assert (plain.owner, plain.campaign, plain.value, plain.company) == ("", "", "", "")
     assert (plain.status, plain.status_class, plain.source) == ("New", "text-bg-info", "Website")
@@ -58,7 +58,7 @@ def test_rows_in_english_in_jakarta(leads, users):
 
 def test_rows_in_indonesian_in_jayapura(leads):
     with translation.override("id"), timezone.override("Asia/Jayapura"):
-        plain, full = lead_rows(leads)
+        plain, full = lead_rows(leads, now=timezone.now())
         labels = (leads[0].get_status_display(), leads[0].get_source_display())
     assert (plain.status, plain.source) == labels == ("Baru", "Situs web")
     assert (plain.created, plain.created_iso) == ("01-02-2026", "2026-02-01T01:30:00+09:00")
@@ -68,11 +68,11 @@ def test_rows_in_indonesian_in_jayapura(leads):
 
 def test_the_table_escapes_every_value(leads):
     with translation.override("en"):
-        html = lead_rows_html(lead_rows(leads), selectable=True)
+        html = lead_rows_html(lead_rows(leads, now=timezone.now()), selectable=True)
     assert "<b>Siti</b>" not in html and "&lt;b&gt;Siti&lt;/b&gt;" in html
     assert "PT Maju &amp; Co" in html and 'aria-label="Select &lt;b&gt;Siti&lt;/b&gt;"' in html
     assert html.count("<tr>") == 2 and html.count('type="checkbox"') == 2
-    assert 'type="checkbox"' not in lead_rows_html(lead_rows(leads), selectable=False)
+    assert 'type="checkbox"' not in lead_rows_html(lead_rows(leads, now=timezone.now()), selectable=False)
 
 
 def test_the_list_page_shows_the_rows_and_keeps_the_chosen_filters(client, users, leads):
@@ -88,7 +88,7 @@ def test_the_list_page_shows_the_rows_and_keeps_the_chosen_filters(client, users
 
 def test_rows_read_the_page_in_one_statement(leads, django_assert_num_queries):
     with django_assert_num_queries(1):
-        rows = lead_rows(leads)
+        rows = lead_rows(leads, now=timezone.now())
     assert [row.pk for row in rows] == [lead.pk for lead in leads]
 
 

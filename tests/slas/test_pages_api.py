@@ -184,7 +184,7 @@ def test_the_queue_puts_the_nearest_deadline_first(client, users, sales_team, re
     with time_machine.travel(jkt(2026, 8, 5, 13, 30), tick=False):  # Sooner is at risk from 13:00
         page = client.get("/leads/queue/").content.decode()
     assert page.index("Sooner") < page.index("Later")
-    assert "At risk: due in" in page
+    assert "First follow-up at risk: due in" in page
 
 
 def test_the_lead_list_filters_by_sla_state(client, users, breach, sales_team):
@@ -302,7 +302,10 @@ def test_the_dashboard_and_the_queue_show_the_same_deadline_badge(client, users,
     with time_machine.travel(jkt(2026, 8, 5, 13, 30), tick=False):
         dashboard = client.get("/").content.decode()
         queue = client.get("/leads/queue/").content.decode()
-    badge = '<span class="badge text-bg-warning"><i class="bi bi-exclamation-triangle" aria-hidden="true"></i> At risk'
+    badge = (
+        '<span class="badge text-bg-warning"><i class="bi bi-exclamation-triangle" aria-hidden="true"></i>'
+        " First follow-up at risk"
+    )
     assert badge in dashboard and badge in queue
     with time_machine.travel(jkt(2026, 8, 6, 9), tick=False):
-        assert "Overdue by" in client.get("/").content.decode()
+        assert "First follow-up overdue by" in client.get("/").content.decode()
