@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from kpis import metrics, selectors
 from kpis.metrics import Scope, scope_range
 from kpis.models import Metric, Scorecard, Target
-from leads.models import Lead, Touch
+from leads.models import OPEN, Lead, Status, Touch
 from leads.selectors import lead_queue
 from slas.models import Breach, Clock, Sla
 from slas.selectors import breach_list, volume_progress_for
@@ -77,7 +77,7 @@ def _rep(*, user: User, now: datetime) -> dict[str, Any]:
     quota = targets_in_force(targets=Target.objects.filter(user=user, kpi__metric=Metric.REVENUE_WON), now=now)
     return {
         "queue": list(lead_queue(user=user)[:5]),
-        "queue_size": Lead.objects.filter(owner=user, status__in=["new", "working", "qualified"]).count(),
+        "queue_size": Lead.objects.filter(owner=user, status__in=OPEN).count(),
         "response_compliance": metrics.response_sla_compliance(scope, start, end),
         "cadence_compliance": metrics.cadence_sla_compliance(scope, start, end),
         "quota": quota[0] if quota else None,
@@ -152,7 +152,7 @@ def rep_leaderboard(*, teams: list[Team], first: date, last: date, user: User) -
         .order_by()
     )
     revenue = dict(
-        Lead.objects.filter(owner_id__in=ids, status="won", closed_at__gte=start, closed_at__lt=end)
+        Lead.objects.filter(owner_id__in=ids, status=Status.WON, closed_at__gte=start, closed_at__lt=end)
         .values_list("owner_id")
         .annotate(total=Sum("value"))
         .order_by()

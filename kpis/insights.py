@@ -5,13 +5,16 @@ win, how the speed of the first response changes the odds, and what campaigns re
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from leads.models import Assignment, Campaign, Lead, Rejection, Source, StatusChange, Touch
+from kpis.metrics import Scope, scope_range, scoped_leads
+from leads.models import REACHED_QUALIFIED, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange, Touch
+from teams import permissions
+from teams.models import Team, User
 
 TOUCH_BUCKETS = ["1", "2", "3", "4", "5", "6–9", "10+"]
 SPEED_BUCKETS = [
@@ -30,14 +33,14 @@ def _rate(part: int, whole: int) -> float | None:
 def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
     """Per source (or campaign): leads, and the shares qualified, won and rejected, with the
     rejection reasons; two queries."""
-    reached = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=["qualified", "won"])
+    reached = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=REACHED_QUALIFIED)
     rows = (
         leads.values(field)
         .annotate(
             leads=Count("pk"),
-            qualified=Count("pk", filter=Q(Exists(reached)) | Q(status__in=["qualified", "won"])),
-            won=Count("pk", filter=Q(status="won")),
-            rejected=Count("pk", filter=Q(status="rejected")),
+            qualified=Count("pk", filter=Q(Exists(reached)) | Q(status__in=REACHED_QUALIFIED)),
+            won=Count("pk", filter=Q(status=Status.WON)),
+            rejected=Count("pk", filter=Q(status=Status.REJECTED)),
         )
         .order_by("-leads")
     )
@@ -74,7 +77,7 @@ def win_rate_by_touches(leads: QuerySet[Lead]) -> list[dict]:
     """Closed leads (won or lost) by how many follow-ups they had: how many touches it takes."""
     touches = Touch.objects.filter(lead=OuterRef("pk")).order_by().values("lead").annotate(n=Count("pk")).values("n")
     rows = (
-        leads.filter(status__in=["won", "lost"])
+        leads.filter(status__in=[Status.WON, Status.LOST])
         .annotate(touch_count=Coalesce(Subquery(touches), 0))
         .values_list("touch_count", "status")
     )
@@ -82,7 +85,7 @@ def win_rate_by_touches(leads: QuerySet[Lead]) -> list[dict]:
     for count, status in rows:
         bucket = buckets["0" if count == 0 else _bucket_touches(count)]
         bucket["closed"] += 1
-        bucket["won"] += status == "won"
+        bucket["won"] += status == Status.WON
     return [
         {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
         for name, values in buckets.items()
@@ -92,7 +95,7 @@ def win_rate_by_touches(leads: QuerySet[Lead]) -> list[dict]:
 def win_rate_by_response_speed(leads: QuerySet[Lead]) -> list[dict]:
     """Closed leads by how fast the first follow-up came after the first assignment."""
     first_assigned = Assignment.objects.filter(lead=OuterRef("pk")).order_by("assigned_at").values("assigned_at")[:1]
-    annotated = leads.filter(status__in=["won", "lost"]).annotate(first_assigned=Subquery(first_assigned))
+    annotated = leads.filter(status__in=[Status.WON, Status.LOST]).annotate(first_assigned=Subquery(first_assigned))
     first_touch = Touch.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("first_assigned"))
     rows = annotated.annotate(
         first_touch=Subquery(first_touch.order_by("occurred_at").values("occurred_at")[:1])
@@ -106,7 +109,7 @@ def win_rate_by_response_speed(leads: QuerySet[Lead]) -> list[dict]:
             wait = touched - assigned
             name = next(key for key, limit in SPEED_BUCKETS if limit is None or wait < limit)
         buckets[name]["closed"] += 1
-        buckets[name]["won"] += status == "won"
+        buckets[name]["won"] += status == Status.WON
     return [
         {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
         for name, values in buckets.items()
@@ -119,7 +122,7 @@ def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -
     campaigns = Campaign.objects.filter(start_date__lt=end.date()).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start.date())
     )
-    won = Q(leads__status="won", leads__closed_at__gte=start, leads__closed_at__lt=end, leads__in=leads)
+    won = Q(leads__status=Status.WON, leads__closed_at__gte=start, leads__closed_at__lt=end, leads__in=leads)
     rows = campaigns.annotate(
         lead_count=Count("leads", filter=Q(leads__in=leads, leads__created_at__gte=start, leads__created_at__lt=end)),
         won_count=Count("leads", filter=won),
@@ -129,7 +132,7 @@ def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -
     for campaign in rows:
         roi = float((campaign.revenue - campaign.spend) / campaign.spend) if campaign.spend else None
         result.append({"campaign": campaign, "roi": roi})
-    total = leads.filter(status="won", closed_at__gte=start, closed_at__lt=end).aggregate(
+    total = leads.filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end).aggregate(
         all=Sum("value"), marketing=Sum("value", filter=Q(campaign__isnull=False))
     )
     all_revenue, marketing = total["all"] or Decimal(0), total["marketing"] or Decimal(0)
@@ -140,4 +143,27 @@ def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -
         "marketing_revenue": marketing,
         "marketing_share": float(marketing / all_revenue) if all_revenue else None,
         "spend": spend,
+    }
+
+
+def insight_teams(*, user: User) -> QuerySet[Team]:
+    """The sales teams whose leads `user` may look into (the lead scope decides which leads)."""
+    return Team.objects.filter(permissions.lead_team_scope(user)).order_by("name")
+
+
+def insights_for(*, user: User, team: Team | None, first: date, last: date) -> dict:
+    """Every insight of the page for the leads `user` may see (of `team`, or of every team
+    they may look into): created from `first` to `last` (inclusive dates) for quality, closed
+    then for conversion."""
+    scope = Scope(team=team)
+    start, end = scope_range(scope, first, last)
+    leads = scoped_leads(scope).filter(permissions.lead_scope(user), team__in=insight_teams(user=user))
+    cohort = leads.filter(created_at__gte=start, created_at__lt=end)
+    closed = leads.filter(closed_at__gte=start, closed_at__lt=end)
+    return {
+        "by_source": quality_by(cohort, "source"),
+        "by_campaign": [row for row in quality_by(cohort, "campaign__name") if row["key"]],
+        "by_touches": win_rate_by_touches(closed),
+        "by_speed": win_rate_by_response_speed(closed),
+        "returns": campaign_returns(leads=leads, start=start, end=end),
     }

@@ -20,7 +20,7 @@ from django.db.models import Count, DecimalField, Exists, Min, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce
 
 from kpis.models import Kpi, Measurement, Metric
-from leads.models import Assignment, Campaign, Lead, StatusChange, Touch
+from leads.models import REACHED_QUALIFIED, Assignment, Campaign, Lead, Status, StatusChange, Touch
 from slas.models import Breach, Sla
 from slas.selectors import clock_compliance
 from teams.models import Role, Team, User
@@ -82,15 +82,15 @@ def leads_growth(scope: Scope, start: datetime, end: datetime) -> float | None:
 
 def _cohort(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
     """Leads created in the range, and how many of them reached qualified, won, rejected."""
-    reached_qualified = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=["qualified", "won"])
+    reached_qualified = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=REACHED_QUALIFIED)
     return (
         scoped_leads(scope)
         .filter(created_at__gte=start, created_at__lt=end)
         .aggregate(
             total=Count("pk"),
-            qualified=Count("pk", filter=Q(Exists(reached_qualified)) | Q(status__in=["qualified", "won"])),
-            won=Count("pk", filter=Q(status="won")),
-            rejected=Count("pk", filter=Q(status="rejected")),
+            qualified=Count("pk", filter=Q(Exists(reached_qualified)) | Q(status__in=REACHED_QUALIFIED)),
+            won=Count("pk", filter=Q(status=Status.WON)),
+            rejected=Count("pk", filter=Q(status=Status.REJECTED)),
         )
     )
 
@@ -112,7 +112,7 @@ def rejection_rate(scope: Scope, start: datetime, end: datetime) -> float | None
 
 def revenue_won(scope: Scope, start: datetime, end: datetime) -> Decimal:
     """Sum of the values of leads won (closed) in the range."""
-    won = scoped_leads(scope).filter(status="won", closed_at__gte=start, closed_at__lt=end)
+    won = scoped_leads(scope).filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end)
     return won.aggregate(total=Coalesce(Sum("value"), Value(ZERO, output_field=DecimalField())))["total"]
 
 
@@ -126,14 +126,14 @@ def campaign_roi(scope: Scope, start: datetime, end: datetime) -> float | None:
     spend = campaigns.aggregate(total=Sum("spend"))["total"] or ZERO
     if not spend:
         return None
-    won = scoped_leads(scope).filter(status="won", closed_at__gte=start, closed_at__lt=end, campaign__in=campaigns)
+    won = scoped_leads(scope).filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end, campaign__in=campaigns)
     revenue = won.aggregate(total=Sum("value"))["total"] or ZERO
     return float((revenue - spend) / spend)
 
 
 def repeat_customer_rate(scope: Scope, start: datetime, end: datetime) -> float | None:
     """Share of companies won in the range that have more than one won lead (by company name)."""
-    won = scoped_leads(scope).filter(status="won", closed_at__gte=start, closed_at__lt=end).exclude(company="")
+    won = scoped_leads(scope).filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end).exclude(company="")
     counts = list(won.values("company").annotate(n=Count("pk")).values_list("n", flat=True))
     return _rate(sum(1 for n in counts if n > 1), len(counts))
 

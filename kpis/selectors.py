@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from kpis.metrics import ADDITIVE, LOWER_IS_BETTER, Scope, measure, scope_range
-from kpis.models import Kpi, Measurement, Metric, Target
+from kpis.models import Kpi, Measurement, Metric, Scorecard, Target
 from teams import permissions
-from teams.models import User
+from teams.models import Team, User
 
 ON_TRACK, AT_RISK, OFF_TRACK, ACHIEVED = "on_track", "at_risk", "off_track", "achieved"
 AT_RISK_MARGIN = 0.9  # within 90 % of the expected pace is "at risk", below it "off track"
@@ -20,6 +20,21 @@ AT_RISK_MARGIN = 0.9  # within 90 % of the expected pace is "at risk", below it 
 
 def kpi_list(*, user: User) -> QuerySet[Kpi]:
     return Kpi.objects.filter(permissions.kpi_scope(user)).select_related("team")
+
+
+def kpi_teams(*, user: User) -> QuerySet[Team]:
+    """Teams whose KPIs, targets and values `user` manages (empty: they manage none)."""
+    return Team.objects.filter(permissions.kpi_team_scope(user)).order_by("name")
+
+
+def kpi_people(*, teams: QuerySet[Team]) -> QuerySet[User]:
+    """The active people of `teams`, for a personal target."""
+    return User.objects.filter(team__in=teams, is_active=True).order_by("first_name", "username")
+
+
+def scorecard_list(*, user: User, period: str) -> QuerySet[Scorecard]:
+    """The stored scorecards of `period` (month or quarter) that `user` may see."""
+    return Scorecard.objects.filter(permissions.scorecard_scope(user), period=period).select_related("team")
 
 
 def target_list(*, user: User) -> QuerySet[Target]:

@@ -76,7 +76,7 @@ def kpi_update(*, kpi: Kpi, by: User, **fields: Any) -> Kpi:
         setattr(kpi, name, value)
     kpi.full_clean(exclude=["created_by"])
     kpi._history_user = by
-    kpi.save()
+    kpi.save(update_fields=[*fields])
     return kpi
 
 
@@ -123,7 +123,7 @@ def target_update(*, item: Target, by: User, **fields: Any) -> Target:
     item.period, item.period_end = _period(item.period_start, fields.get("period_end"), period)
     _validate_target(item)
     item._history_user = by
-    item.save()
+    item.save(update_fields=["target", "period_start", "period", "period_end"])
     return item
 
 
@@ -153,7 +153,7 @@ def measurement_update(*, item: Measurement, by: User, **fields: Any) -> Measure
         setattr(item, name, value)
     item.full_clean(exclude=["created_by"])
     item._history_user = by
-    item.save()
+    item.save(update_fields=[*fields])
     return item
 
 

@@ -15,20 +15,15 @@ from django.views.decorators.http import require_POST
 
 from kpis import dashboards, insights, selectors, services
 from kpis.forms import KpiForm, MeasurementForm, MeasurementImportForm, PeriodForm, TargetForm
-from kpis.metrics import Scope, scope_range, scoped_leads
-from kpis.models import Metric, Scorecard
+from kpis.models import Metric
 from teams import permissions
 from teams.calendar import period_bounds
-from teams.models import Role, Team, User
+from teams.models import Role, Team
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = dashboards.dashboard_for(user=request.user, now=timezone.now())
     return render(request, "kpis/dashboard.html", context)
-
-
-def _manageable_teams(user):
-    return Team.objects.filter(permissions.kpi_team_scope(user)).order_by("name")
 
 
 def kpi_list(request: HttpRequest) -> HttpResponse:
@@ -38,9 +33,9 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
         {"target": t, "progress": selectors.target_progress(target=t, now=now)}
         for t in targets.order_by("-period_start", "kpi__name")
     ]
-    teams = _manageable_teams(request.user)
+    teams = selectors.kpi_teams(user=request.user)
     kpis = selectors.kpi_list(user=request.user)
-    people = User.objects.filter(team__in=teams, is_active=True).order_by("first_name")
+    people = selectors.kpi_people(teams=teams)
     context = {
         "rows": rows,
         "kpis": kpis,
@@ -70,7 +65,7 @@ def _save(request: HttpRequest, form, create) -> HttpResponse:
 
 @require_POST
 def kpi_create(request: HttpRequest) -> HttpResponse:
-    teams = _manageable_teams(request.user)
+    teams = selectors.kpi_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied
     return _save(request, KpiForm(request.POST, teams=teams), lambda data: services.kpi_create(by=request.user, **data))
@@ -78,17 +73,17 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def target_create(request: HttpRequest) -> HttpResponse:
-    teams = _manageable_teams(request.user)
+    teams = selectors.kpi_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied
-    people = User.objects.filter(team__in=teams, is_active=True)
+    people = selectors.kpi_people(teams=teams)
     form = TargetForm(request.POST, kpis=selectors.kpi_list(user=request.user), teams=teams, people=people)
     return _save(request, form, lambda data: services.target_create(by=request.user, **data))
 
 
 @require_POST
 def measurement_create(request: HttpRequest) -> HttpResponse:
-    teams = _manageable_teams(request.user)
+    teams = selectors.kpi_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied
     kpis = selectors.kpi_list(user=request.user).filter(metric=Metric.MANUAL)
@@ -104,7 +99,7 @@ def measurement_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def measurement_import(request: HttpRequest) -> HttpResponse:
-    teams = _manageable_teams(request.user)
+    teams = selectors.kpi_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied
     kpis = selectors.kpi_list(user=request.user).filter(metric=Metric.MANUAL)
@@ -129,7 +124,7 @@ def measurement_import(request: HttpRequest) -> HttpResponse:
 # -- scorecards ----------------------------------------------------------------------------------
 def scorecards(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period", "month") if request.GET.get("period") in ("month", "quarter") else "month"
-    visible = Scorecard.objects.filter(permissions.scorecard_scope(request.user), period=period).select_related("team")
+    visible = selectors.scorecard_list(user=request.user, period=period)
     starts = sorted(set(visible.values_list("period_start", flat=True)), reverse=True)
     chosen = _chosen_start(request.GET.get("start"), starts)
     cards = list(visible.filter(period_start=chosen).order_by("team__name")) if chosen else []
@@ -166,28 +161,17 @@ def _chosen_start(raw: str | None, starts: list[date]) -> date | None:
 
 # -- insights ----------------------------------------------------------------------------------
 def insights_page(request: HttpRequest) -> HttpResponse:
-    # The teams whose leads the user may see (the policy's lead scope decides which leads).
-    sales_teams = Team.objects.filter(permissions.lead_team_scope(request.user)).order_by("name")
-    form = PeriodForm(request.GET or None, teams=sales_teams)
+    form = PeriodForm(request.GET or None, teams=insights.insight_teams(user=request.user))
     today = timezone.localdate()
     team, first, last = None, today - timedelta(days=90), today
     if form.is_valid():
         team = form.cleaned_data["team"]
         first = form.cleaned_data["start"] or first
         last = form.cleaned_data["end"] or last
-    scope = Scope(team=team)
-    start, end = scope_range(scope, first, last)
-    leads = scoped_leads(scope).filter(permissions.lead_scope(request.user), team__in=sales_teams)
-    cohort = leads.filter(created_at__gte=start, created_at__lt=end)
-    closed = leads.filter(closed_at__gte=start, closed_at__lt=end)
     context = {
         "form": form,
         "first": first,
         "last": last,
-        "by_source": insights.quality_by(cohort, "source"),
-        "by_campaign": [row for row in insights.quality_by(cohort, "campaign__name") if row["key"]],
-        "by_touches": insights.win_rate_by_touches(closed),
-        "by_speed": insights.win_rate_by_response_speed(closed),
-        "returns": insights.campaign_returns(leads=leads, start=start, end=end),
+        **insights.insights_for(user=request.user, team=team, first=first, last=last),
     }
     return render(request, "kpis/insights.html", context)

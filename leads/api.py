@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +14,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -130,44 +128,13 @@ class LeadSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if not self.context.get("detail") or request is None:
             return None
-        scoped = selectors.lead_duplicates(lead=lead).filter(permissions.lead_scope(request.user))
-        return list(scoped.values_list("pk", flat=True)[:20])
-
-    def validate(self, attrs: dict) -> dict:
-        if self.instance is None:
-            user = self.context["request"].user
-            if "team" not in attrs:
-                team = user.team if user.team_id and user.team.kind == Team.Kind.SALES else None
-                if team is None:
-                    raise serializers.ValidationError({"team": [_("Name the sales team the lead is for.")]})
-                attrs["team"] = team
-            if attrs.get("status", Status.NEW) != Status.NEW:
-                raise serializers.ValidationError({"status": [_("A new lead starts as “new”.")]})
-        elif "team" in attrs and attrs["team"] != self.instance.team:
-            raise serializers.ValidationError({"team": [_("A lead stays in its team.")]})
-        return attrs
+        return list(selectors.lead_duplicates(lead=lead, user=request.user).values_list("pk", flat=True)[:20])
 
     def create(self, validated_data: dict) -> Lead:
-        validated_data.pop("status", None)
         return services.lead_create(by=self.context["request"].user, **validated_data)
 
-    @transaction.atomic
     def update(self, instance: Lead, validated_data: dict) -> Lead:
-        """Details, then owner, then status, all or nothing."""
-        user = self.context["request"].user
-        owner_given, owner = "owner" in validated_data, validated_data.pop("owner", None)
-        new_status = validated_data.pop("status", None)
-        validated_data.pop("team", None)
-        if validated_data:
-            services.lead_update(lead=instance, by=user, **validated_data)
-        if owner_given and owner is not None and owner.pk != instance.owner_id:
-            services.lead_assign(lead=instance, owner=owner, by=user)
-        elif owner_given and owner is None and instance.owner_id is not None:
-            raise serializers.ValidationError({"owner": [_("A lead cannot be unassigned; assign it to another rep.")]})
-        if new_status is not None and new_status != instance.status:
-            services.lead_status_change(lead=instance, by=user, status=new_status)
-        instance.refresh_from_db()
-        return instance
+        return services.lead_change(lead=instance, by=self.context["request"].user, **validated_data)
 
 
 class AssignSerializer(serializers.Serializer):
@@ -264,12 +231,6 @@ class LeadViewSet(
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "detail": self.action != "list"}
 
-    def perform_create(self, serializer) -> None:
-        # Everyone may create leads for some team; which one the input names decides.
-        if not permissions.can_create_leads(self.request.user, serializer.validated_data["team"]):
-            raise PermissionDenied
-        serializer.save()
-
     @extend_schema(request=AssignSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
@@ -341,12 +302,11 @@ class LeadViewSet(
     def import_csv(self, request):
         payload = ImportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = request.user
-        team = payload.validated_data.get("team") or (user.team if user.team_id else None)
-        if team is None or team.kind != Team.Kind.SALES:
-            raise serializers.ValidationError({"team": [_("Name the sales team to import the leads for.")]})
         report = services.leads_import(
-            file=payload.validated_data["file"], team=team, by=user, dry_run=payload.validated_data["dry_run"]
+            file=payload.validated_data["file"],
+            team=payload.validated_data.get("team"),
+            by=request.user,
+            dry_run=payload.validated_data["dry_run"],
         )
         body = {
             "dry_run": report.dry_run,

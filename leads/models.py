@@ -38,6 +38,8 @@ class Status(models.TextChoices):
 STAGE = {Status.NEW: 0, Status.WORKING: 1, Status.QUALIFIED: 2, Status.WON: 3, Status.LOST: 3, Status.REJECTED: 3}
 CLOSED = frozenset({Status.WON, Status.LOST, Status.REJECTED})
 OPEN = frozenset({Status.NEW, Status.WORKING, Status.QUALIFIED})
+# A lead that got this far counts as qualified in conversion figures, whatever came after.
+REACHED_QUALIFIED = (Status.QUALIFIED, Status.WON)
 
 
 class Campaign(models.Model):

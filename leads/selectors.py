@@ -16,7 +16,7 @@ from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, St
 from salesmarketing.csv_export import csv_lines
 from slas.selectors import urgent_clock
 from teams import permissions
-from teams.models import Role, User
+from teams.models import Role, Team, User
 
 
 def lead_list(*, user: User) -> QuerySet[Lead]:
@@ -129,11 +129,23 @@ def lead_claimable(*, user: User, now: datetime, limit: int = 20) -> list[Claima
     return [maker.claimable(row) for row in rows]
 
 
-def lead_duplicates(*, lead: Lead) -> QuerySet[Lead]:
-    """Other leads of the same team with the same e-mail: likely duplicates."""
+def lead_duplicates(*, lead: Lead, user: User) -> QuerySet[Lead]:
+    """Other leads of the same team with the same e-mail that `user` may see: likely duplicates."""
     if not lead.email:
         return Lead.objects.none()
-    return Lead.objects.filter(team_id=lead.team_id, email=lead.email.lower()).exclude(pk=lead.pk)
+    same = Lead.objects.filter(team_id=lead.team_id, email=lead.email.lower()).exclude(pk=lead.pk)
+    return same.filter(permissions.lead_scope(user))
+
+
+def lead_teams(*, user: User) -> QuerySet[Team]:
+    """The sales teams `user` may create or import leads for."""
+    return Team.objects.filter(permissions.lead_team_scope(user)).order_by("name")
+
+
+def campaign_teams(*, user: User) -> QuerySet[Team]:
+    """The marketing teams whose campaigns `user` may manage: every one for admins, else their own."""
+    teams = Team.objects.filter(kind=Team.Kind.MARKETING)
+    return teams if permissions.is_admin(user) else teams.filter(pk=user.team_id)
 
 
 @dataclass(frozen=True)

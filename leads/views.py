@@ -58,8 +58,7 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def _creatable_teams(user) -> QuerySet[Team]:
-    """Sales teams the user may create leads for."""
-    return Team.objects.filter(permissions.lead_team_scope(user)).order_by("name")
+    return selectors.lead_teams(user=user)
 
 
 # -- list, queue, export ------------------------------------------------------------------------
@@ -166,7 +165,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "lead": lead,
         "clocks": sla_selectors.lead_clocks(lead_id=lead.pk, now=timezone.now()),
         "timeline": selectors.lead_timeline(lead=lead),
-        "duplicates": selectors.lead_duplicates(lead=lead).filter(permissions.lead_scope(user))[:5],
+        "duplicates": selectors.lead_duplicates(lead=lead, user=user)[:5],
         "can_work": can_work and not lead.is_closed,
         "can_edit": can_work,
         "can_reopen": lead.is_closed and permissions.can_reopen_lead(user, lead),
@@ -202,7 +201,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
-            if selectors.lead_duplicates(lead=lead).exists():
+            if selectors.lead_duplicates(lead=lead, user=request.user).exists():
                 messages.warning(request, _("Another lead of this team has the same e-mail: a likely duplicate."))
             return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form, "title": _("New lead")})
@@ -407,9 +406,7 @@ def campaign_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk) if pk else None
     if not permissions.can_manage_campaign(request.user, campaign):
         raise PermissionDenied
-    teams = Team.objects.filter(kind=Team.Kind.MARKETING)
-    if not permissions.is_admin(request.user):
-        teams = teams.filter(pk=request.user.team_id)
+    teams = selectors.campaign_teams(user=request.user)
     form = CampaignForm(request.POST or None, instance=campaign, teams=teams)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}

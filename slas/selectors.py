@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
-from leads.models import Lead, Rejection, Touch
+from leads.models import Lead, Rejection, Status, Touch
 from salesmarketing.csv_export import csv_lines
 from slas.models import Breach, Clock, Sla, VolumeEvaluation
 from teams import permissions
 from teams.calendar import period_bounds
-from teams.models import Role, User
+from teams.models import Role, Team, User
 from teams.selectors import team_active_member_counts, team_active_members
 
 # What a person sees: a running clock is pending, at risk, or (past its deadline, before
@@ -25,6 +25,16 @@ PENDING, AT_RISK, MET, BREACHED, CANCELLED = "pending", "at_risk", "met", "breac
 
 def sla_list(*, user: User) -> QuerySet[Sla]:
     return Sla.objects.filter(permissions.sla_scope(user)).select_related("team", "from_team")
+
+
+def sla_team_choices(*, user: User, kind: str) -> tuple[QuerySet[Team], QuerySet[Team]] | None:
+    """(sales teams whose SLAs of `kind` `user` may define, marketing teams such an SLA may
+    name as owing the leads); None when they may define none."""
+    scopes = permissions.sla_team_scopes(user, kind)
+    if scopes is None:
+        return None
+    sales, marketing = scopes
+    return Team.objects.filter(sales).order_by("name"), Team.objects.filter(marketing).order_by("name")
 
 
 def breach_list(*, user: User) -> QuerySet[Breach]:
@@ -242,8 +252,10 @@ def _counted_leads(*, sla: Sla, start: datetime, end: datetime) -> Q:
     if sla.sources:
         counted &= Q(source__in=sla.sources)
     if not sla.count_rejected:
-        junk = Rejection.objects.filter(lead_id=OuterRef("pk"), reason__in=["duplicate", "spam"])
-        counted &= ~(Q(status="rejected") & Q(Exists(junk)))
+        junk = Rejection.objects.filter(
+            lead_id=OuterRef("pk"), reason__in=[Rejection.Reason.DUPLICATE, Rejection.Reason.SPAM]
+        )
+        counted &= ~(Q(status=Status.REJECTED) & Q(Exists(junk)))
     return counted
 
 

@@ -21,7 +21,7 @@ from slas.forms import HELP, AcknowledgeForm, NotificationPreferencesForm, SlaFo
 from slas.models import Sla
 from slas.services import notifications
 from teams import permissions
-from teams.models import Team, User
+from teams.models import User
 
 PAGE_SIZE = 50
 
@@ -43,12 +43,10 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 
 def _team_choices(user, kind: str):
-    """Sales teams whose SLAs of `kind` the user may define, and the marketing teams it may name."""
-    scopes = permissions.sla_team_scopes(user, kind)
-    if scopes is None:
+    choices = selectors.sla_team_choices(user=user, kind=kind)
+    if choices is None:
         raise PermissionDenied
-    sales, marketing = scopes
-    return Team.objects.filter(sales).order_by("name"), Team.objects.filter(marketing).order_by("name")
+    return choices
 
 
 def sla_create(request: HttpRequest, kind: str) -> HttpResponse:

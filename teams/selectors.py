@@ -72,6 +72,12 @@ def team_closed_dates(*, team: Team, start: date) -> QuerySet:
     return team.closed_dates.filter(date__gte=start)
 
 
+def own_sales_team(*, user: User) -> Team | None:
+    """The sales team a user's new lead or import is for when they name none: their own."""
+    team = user.team if user.team_id else None
+    return team if team is not None and team.kind == Team.Kind.SALES else None
+
+
 def team_reps(*, team: Team | int) -> QuerySet[User]:
     """Active sales reps of a team now: who may own its leads."""
     team_id = team if isinstance(team, int) else team.pk

@@ -52,7 +52,7 @@ def team_update(*, team: Team, **fields: Any) -> Team:
     for name, value in fields.items():
         setattr(team, name, value)
     team.full_clean()
-    team.save(update_fields=[*fields] or None)
+    team.save(update_fields=[*fields])
     return team
 
 
@@ -124,7 +124,7 @@ def user_update(*, user: User, password: str | None = None, on: date | None = No
         _validate_password(password, user)
         user.set_password(password)
     with transaction.atomic():
-        user.save()
+        user.save(update_fields=[*fields, *(["password"] if password else [])])
         membership_sync(user=user, on=on)
     return user
 

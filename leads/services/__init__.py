@@ -6,6 +6,7 @@ from leads.services.campaigns import campaign_create, campaign_update
 from leads.services.importing import ImportReport, RowError, import_commit, import_preview, leads_import
 from leads.services.leads import (
     lead_assign,
+    lead_change,
     lead_claim,
     lead_create,
     lead_reject,
@@ -24,6 +25,7 @@ __all__ = [
     "import_commit",
     "import_preview",
     "lead_assign",
+    "lead_change",
     "lead_claim",
     "lead_create",
     "lead_reject",

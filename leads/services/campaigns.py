@@ -27,12 +27,13 @@ def campaign_create(*, by: User, team: Team, **fields: Any) -> Campaign:
 def campaign_update(*, campaign: Campaign, by: User, **fields: Any) -> Campaign:
     if not permissions.can_manage_campaign(by, campaign):
         raise PermissionDenied
-    for name, value in _only(fields).items():
+    changes = _only(fields)
+    for name, value in changes.items():
         setattr(campaign, name, value)
     if not permissions.can_manage_campaign(by, campaign):  # moving it to another team
         raise PermissionDenied
     _validate(campaign)
-    campaign.save()
+    campaign.save(update_fields=[*changes])
     return campaign
 
 

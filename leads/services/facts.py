@@ -13,9 +13,7 @@ from collections.abc import Iterable
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Min, OuterRef, Q, QuerySet, Subquery
 
-from leads.models import Assignment, Lead, StatusChange, Touch
-
-REACHED_QUALIFIED = ("qualified", "won")
+from leads.models import REACHED_QUALIFIED, Assignment, Lead, StatusChange, Touch
 
 
 def _first_assigned(lead: OuterRef) -> Subquery:

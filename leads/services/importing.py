@@ -32,7 +32,7 @@ from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import team_reps
+from teams.selectors import own_sales_team, team_reps
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 500
@@ -100,10 +100,14 @@ class _Invalid(Exception):
 
 
 def leads_import(
-    *, file: IO[bytes], team: Team, by: User, dry_run: bool = False, now: datetime | None = None
+    *, file: IO[bytes], by: User, team: Team | None = None, dry_run: bool = False, now: datetime | None = None
 ) -> ImportReport:
-    """Import leads for the sales team `team` from a CSV file; see the module docstring."""
+    """Import leads for the sales team `team` (default: the importer's own) from a CSV file;
+    see the module docstring."""
     now = now or timezone.now()
+    team = team or own_sales_team(user=by)
+    if team is None:
+        raise ValidationError({"team": [_("Name the sales team to import the leads for.")]})
     if not permissions.can_create_leads(by, team):
         raise PermissionDenied
     report = ImportReport(dry_run=dry_run)

@@ -19,7 +19,7 @@ from leads.services.facts import REACHED_QUALIFIED, lead_facts_refresh
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import team_reps
+from teams.selectors import own_sales_team, team_reps
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
 
@@ -27,8 +27,9 @@ EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "v
 def lead_create(
     *,
     by: User,
-    team: Team,
     name: str,
+    team: Team | None = None,
+    status: str = Status.NEW,
     email: str = "",
     phone: str = "",
     company: str = "",
@@ -45,6 +46,11 @@ def lead_create(
     that likely duplicates (`leads.selectors.lead_duplicates`) are found by index.
     """
     now = now or timezone.now()
+    team = team or own_sales_team(user=by)
+    if team is None:
+        raise ValidationError({"team": [_("Name the sales team the lead is for.")]})
+    if status != Status.NEW:
+        raise ValidationError({"status": [_("A new lead starts as “new”.")]})
     if not permissions.can_create_leads(by, team):
         raise PermissionDenied
     lead = Lead(
@@ -87,6 +93,36 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
     if fields:  # a save of every field would write back stored facts this instance may hold stale
         lead._history_user = by
         lead.save(update_fields=[*fields])
+    return lead
+
+
+UNCHANGED: Any = object()
+
+
+def lead_change(
+    *,
+    lead: Lead,
+    by: User,
+    owner: User | None = UNCHANGED,
+    status: str | None = None,
+    team: Team | None = None,
+    **details: Any,
+) -> Lead:
+    """Change a lead's details, then its owner, then its status, all or nothing (the API's
+    PATCH): each step is judged as `lead_update`, `lead_assign` and `lead_status_change`
+    judge it, in one transaction. A lead stays in its team and is never unassigned."""
+    if team is not None and team.pk != lead.team_id:
+        raise ValidationError({"team": [_("A lead stays in its team.")]})
+    if owner is None and lead.owner_id is not None:
+        raise ValidationError({"owner": [_("A lead cannot be unassigned; assign it to another rep.")]})
+    with transaction.atomic():
+        if details:
+            lead_update(lead=lead, by=by, **details)
+        if owner is not UNCHANGED and owner is not None and owner.pk != lead.owner_id:
+            lead_assign(lead=lead, owner=owner, by=by)
+        if status is not None and status != lead.status:
+            lead_status_change(lead=lead, by=by, status=status)
+    lead.refresh_from_db()
     return lead
 
 

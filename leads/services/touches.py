@@ -79,7 +79,7 @@ def touch_update(*, touch: Touch, by: User, now: datetime | None = None, **field
     _validate(touch, now=now)
     with transaction.atomic():
         touch._history_user = by
-        touch.save()
+        touch.save(update_fields=[*fields])
         lead_facts_refresh(lead_ids=[touch.lead_id])
         slas_services.clocks_refresh(lead_ids=[touch.lead_id], now=now)
     return touch

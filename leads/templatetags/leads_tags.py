@@ -9,17 +9,17 @@ from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString
 
 from leads.cards import KIND_ICON, QueueCard, QueueCards, QuickTouch
-from leads.models import Lead, Rejection
+from leads.models import Lead, Rejection, Status
 
 register = template.Library()
 
 STATUS_STYLE = {
-    "new": "text-bg-info",
-    "working": "text-bg-primary",
-    "qualified": "text-bg-warning",
-    "won": "text-bg-success",
-    "lost": "text-bg-secondary",
-    "rejected": "text-bg-danger",
+    Status.NEW: "text-bg-info",
+    Status.WORKING: "text-bg-primary",
+    Status.QUALIFIED: "text-bg-warning",
+    Status.WON: "text-bg-success",
+    Status.LOST: "text-bg-secondary",
+    Status.REJECTED: "text-bg-danger",
 }
 
 

@@ -6,11 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from leads.models import Assignment, Lead, Rejection, Touch
+from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
 from slas.models import Breach, Clock, Sla
 from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
-
-CLOSED = ("won", "lost", "rejected")
 
 
 def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Clock]:

@@ -73,7 +73,7 @@ def sla_update(*, sla: Sla, by: User, **fields: Any) -> Sla:
     if changed_terms:
         sla.version += 1
     sla._history_user = by
-    sla.save()
+    sla.save(update_fields=[*fields, "version"])
     return sla
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -37,37 +38,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from leads.models import Rejection, Touch
+from leads.models import CLOSED, Rejection, Touch
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
 from slas.selectors import volume_delivered, volume_expected
 from teams.calendar import period_bounds
 
 LEASE = timedelta(minutes=10)  # longer than any run; an expired lease is a dead worker's
-CLOSED = ("won", "lost", "rejected")
-BREACH_COLUMNS = [
-    "sla_id",
-    "sla_version",
-    "kind",
-    "clock_id",
-    "lead_id",
-    "team_id",
-    "responsible_user_id",
-    "responsible_team_id",
-    "period_start",
-    "period_end",
-    "due_at",
-    "detected_at",
-    "expected",
-    "actual",
-    "resolved_at",
-    "acknowledged_by_id",
-    "acknowledged_at",
-    "note",
-    "waived",
-    "waived_by_id",
-    "waived_at",
-    "waived_reason",
-]
 
 
 @dataclass
@@ -178,61 +154,45 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
 
 def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved_at) -> int:
     """INSERT INTO breach SELECT … FROM clock … ON CONFLICT DO NOTHING; returns rows inserted."""
-    rows = clocks.order_by().annotate(
-        b_sla=F("sla_id"),
-        b_version=F("sla_version"),
-        b_kind=F("kind"),
-        b_clock=F("pk"),
-        b_lead=F("lead_id"),
-        b_team=F("team_id"),
-        b_user=F("owner_id"),
-        b_rteam=Value(None, output_field=IntegerField()),
-        b_pstart=Value(None, output_field=DateTimeField()),
-        b_pend=Value(None, output_field=DateTimeField()),
-        b_due=F("due_at"),
-        b_detected=Value(now, output_field=DateTimeField()),
-        b_expected=F("required"),
-        b_actual=actual,
-        b_resolved=resolved_at,
-        b_ackby=Value(None, output_field=IntegerField()),
-        b_ackat=Value(None, output_field=DateTimeField()),
-        b_note=Value(""),
-        b_waived=Value(False, output_field=BooleanField()),
-        b_waivedby=Value(None, output_field=IntegerField()),
-        b_waivedat=Value(None, output_field=DateTimeField()),
-        b_reason=Value(""),
-    )
-    names = [
-        "b_sla",
-        "b_version",
-        "b_kind",
-        "b_clock",
-        "b_lead",
-        "b_team",
-        "b_user",
-        "b_rteam",
-        "b_pstart",
-        "b_pend",
-        "b_due",
-        "b_detected",
-        "b_expected",
-        "b_actual",
-        "b_resolved",
-        "b_ackby",
-        "b_ackat",
-        "b_note",
-        "b_waived",
-        "b_waivedby",
-        "b_waivedat",
-        "b_reason",
-    ]
-    select, params = rows.values(*names).query.sql_with_params()
+    row = _breach_of_clock(now=now, actual=actual, resolved_at=resolved_at)
+    # Annotations may not take the names of the clock's own fields: each column as "b_<column>".
+    rows = clocks.order_by().annotate(**{f"b_{column}": value for column, value in row.items()})
+    select, params = rows.values(*(f"b_{column}" for column in row)).query.sql_with_params()
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in BREACH_COLUMNS)
+    columns = ", ".join(quote(column) for column in row)
     sql = f"INSERT INTO {quote(Breach._meta.db_table)} ({columns}) {select} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
+
+
+def _breach_of_clock(*, now: datetime, actual, resolved_at) -> dict[str, Any]:
+    """Every column of a clock's breach row, in order, with the expression on the clock that fills it."""
+    no_id, no_time = Value(None, output_field=IntegerField()), Value(None, output_field=DateTimeField())
+    return {
+        "sla_id": F("sla_id"),
+        "sla_version": F("sla_version"),
+        "kind": F("kind"),
+        "clock_id": F("pk"),
+        "lead_id": F("lead_id"),
+        "team_id": F("team_id"),
+        "responsible_user_id": F("owner_id"),
+        "responsible_team_id": no_id,
+        "period_start": no_time,
+        "period_end": no_time,
+        "due_at": F("due_at"),
+        "detected_at": Value(now, output_field=DateTimeField()),
+        "expected": F("required"),
+        "actual": actual,
+        "resolved_at": resolved_at,
+        "acknowledged_by_id": no_id,
+        "acknowledged_at": no_time,
+        "note": Value(""),
+        "waived": Value(False, output_field=BooleanField()),
+        "waived_by_id": no_id,
+        "waived_at": no_time,
+        "waived_reason": Value(""),
+    }
 
 
 # -- volume --------------------------------------------------------------------------------

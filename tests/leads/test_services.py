@@ -95,8 +95,15 @@ def test_likely_duplicates_by_email_within_the_team(users, sales_team, other_sal
     first = create(users, sales_team, email="siti@contoh.co.id")
     second = create(users, sales_team, email="SITI@contoh.co.id")
     elsewhere = create(users, other_sales_team, email="siti@contoh.co.id")
-    assert list(selectors.lead_duplicates(lead=second)) == [first]
-    assert list(selectors.lead_duplicates(lead=elsewhere)) == []
+    assert list(selectors.lead_duplicates(lead=second, user=users["admin"])) == [first]
+    assert list(selectors.lead_duplicates(lead=elsewhere, user=users["admin"])) == []
+
+
+def test_likely_duplicates_are_only_those_the_user_may_see(users, sales_team):
+    theirs = create(users, sales_team, email="budi@contoh.co.id", owner=users["other_rep"], by=users["sales_manager"])
+    mine = create(users, sales_team, email="budi@contoh.co.id", owner=users["sales_rep"], by=users["sales_manager"])
+    assert list(selectors.lead_duplicates(lead=mine, user=users["sales_rep"])) == []
+    assert list(selectors.lead_duplicates(lead=mine, user=users["sales_manager"])) == [theirs]
 
 
 # -- ownership -----------------------------------------------------------------------------
