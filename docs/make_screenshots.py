@@ -28,10 +28,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 # (file, user, path, phone?)
-LONG = {"breaches.png", "sla.png"}
+LONG = {"breaches.png", "sla.png", "leads.png"}
 SHOTS = [
     ("dashboard.png", "sales.manager", "/", False),
     ("queue-phone.png", "rep1", "/leads/queue/", True),
+    ("leads.png", "sales.manager", "/leads/", False),
+    ("leads-phone.png", "sales.manager", "/leads/", True),
     ("lead.png", "rep1", None, False),
     ("sla-form.png", "sales.manager", "/slas/new/response/", False),
     ("sla.png", "sales.manager", "/slas/1/", False),

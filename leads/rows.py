@@ -147,7 +147,7 @@ ROW = (
 )
 SELECT = '<td><input class="form-check-input" type="checkbox" name="leads" value="{}" aria-label="{}"></td>'
 SMALL = '<div class="small text-body-secondary">{}</div>'
-SLA = '<span class="badge {}"><i class="bi bi-{}" aria-hidden="true"></i> {}</span>'
+SLA = '<span class="badge text-wrap text-start {}"><i class="bi bi-{}" aria-hidden="true"></i> {}</span>'
 
 
 def lead_rows_html(rows: list[LeadRow], *, selectable: bool) -> SafeString:
