@@ -192,44 +192,43 @@ CARD_ANNOTATIONS = {
 KIND_ICON = {"call": "telephone", "email": "envelope", "meeting": "people", "message": "chat-dots", "social": "share"}
 
 _FORM = (
-    '<form method="post" action="{url}" hx-post="{url}" hx-target="{target}" hx-swap="outerHTML"'
-    ' hx-disabled-elt="find button">{csrf}<input type="hidden" name="kind" value="{kind}">'
-    '<input type="hidden" name="fragment" value="{fragment}"><input type="hidden" name="next" value="{next}">'
-    '<button type="submit" class="btn btn-outline-primary btn-sm quick-touch">'
-    '<i class="bi bi-{icon}" aria-hidden="true"></i> {label}</button></form>'
+    '<form method="post" action="{{url}}" hx-post="{{url}}" hx-target="{target}" hx-swap="outerHTML"'
+    ' hx-disabled-elt="find button" class="d-flex flex-wrap gap-2 mt-2" role="group" aria-label="{{label}}">'
+    '{csrf}<input type="hidden" name="fragment" value="{fragment}"><input type="hidden" name="next" value="{next}">'
+    "{buttons}</form>"
+)
+_BUTTON = (
+    '<button type="submit" name="kind" value="{kind}" class="btn btn-outline-primary btn-sm quick-touch">'
+    '<i class="bi bi-{icon}" aria-hidden="true"></i> {label}</button>'
 )
 
 
 class QuickTouch:
-    """The one-tap follow-up buttons of a lead: a form for each kind, posting to the lead's
-    touch URL, which answers an htmx request with `fragment` put in place of `target`.
-    Made once a page: what every lead's forms share is escaped into one format string, and
-    `forms(url, name)` fills in a lead's URL and name (two values to escape a lead instead
-    of forty)."""
+    """The one-tap follow-up buttons of a lead: one form posting to the lead's touch URL with
+    a submit button for each kind (the button pressed names it), answered for an htmx
+    request with `fragment` put in place of `target`. Made once a page: what every lead's
+    form shares is escaped into one format string, and `forms(url, name)` fills in a lead's
+    URL and name."""
 
     def __init__(
         self, *, kinds: Iterable[Touch.Kind], csrf_input: str, fragment: str, target: str, next_url: str
     ) -> None:
         """`csrf_input`: what {% csrf_token %} prints on this page."""
-        forms = "".join(
-            _FORM.format(
-                url="{url}",
-                **{
-                    name: _literal(value)
-                    for name, value in {
-                        "csrf": csrf_input,
-                        "kind": kind.value,
-                        "fragment": fragment,
-                        "target": target,
-                        "next": next_url,
-                        "icon": KIND_ICON.get(kind.value, "dot"),
-                        "label": _("Log %(kind)s") % {"kind": kind.label},
-                    }.items()
-                },
+        buttons = "".join(
+            _BUTTON.format(
+                kind=_literal(kind.value),
+                icon=_literal(KIND_ICON.get(kind.value, "dot")),
+                label=_literal(_("Log %(kind)s") % {"kind": kind.label}),
             )
             for kind in kinds
         )
-        self.template = f'<div class="d-flex flex-wrap gap-2 mt-2" role="group" aria-label="{{label}}">{forms}</div>'
+        self.template = _FORM.format(
+            csrf=_literal(csrf_input),
+            fragment=_literal(fragment),
+            target=_literal(target),
+            next=_literal(next_url),
+            buttons=buttons,
+        )
         self.group_label = _("Log a follow-up for %(name)s")
 
     def forms(self, url: str, name: str) -> SafeString:
