@@ -35,9 +35,8 @@ def forgotten(users, sales_team, response_sla, cadence_sla):
 def test_a_three_week_old_unanswered_lead_is_overdue_everywhere(client, api_as, users, forgotten):
     states = {clock.kind: clock_state(clock, now=THREE_WEEKS_LATER) for clock in Clock.objects.all()}
     assert states == {"response": BREACHED, "cadence": AT_RISK}
-    loudest = (
-        '<span class="badge text-bg-danger"><i class="bi bi-alarm" aria-hidden="true"></i> First follow-up overdue by'
-    )
+    # The danger badge, whatever else its class says (the list's badges wrap).
+    loudest = 'text-bg-danger"><i class="bi bi-alarm" aria-hidden="true"></i> First follow-up overdue by'
     client.force_login(users["sales_rep"])
     with time_machine.travel(THREE_WEEKS_LATER, tick=False):
         queue = client.get("/leads/queue/").content.decode()
