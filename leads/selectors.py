@@ -190,11 +190,15 @@ def campaign_status_counts(*, campaign: Campaign) -> list[tuple[str, str, int]]:
     return [(value, label, counts[value]) for value, label in Status.choices if counts.get(value)]
 
 
-def campaign_list() -> QuerySet[Campaign]:
-    """Every campaign (names and spend are shared with Sales), with lead counts."""
-    return Campaign.objects.select_related("team").annotate(
-        lead_count=Count("leads"), won_count=Count("leads", filter=Q(leads__status="won"))
+def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
+    """Every campaign (names and spend are shared with Sales), with lead counts; with
+    `search`, those whose name or team's name holds it."""
+    campaigns = Campaign.objects.select_related("team").annotate(
+        lead_count=Count("leads"), won_count=Count("leads", filter=Q(leads__status=Status.WON))
     )
+    if search:
+        campaigns = campaigns.filter(Q(name__icontains=search) | Q(team__name__icontains=search))
+    return campaigns
 
 
 # -- CSV export -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views
+from leads import views, views_campaigns, views_import
 
 app_name = "leads"
 urlpatterns = [
@@ -8,8 +8,8 @@ urlpatterns = [
     path("queue/", views.lead_queue, name="queue"),
     path("new/", views.lead_create, name="create"),
     path("export/", views.lead_export, name="export"),
-    path("import/", views.lead_import, name="import"),
-    path("import/<uuid:batch_id>/confirm/", views.lead_import_confirm, name="import_confirm"),
+    path("import/", views_import.lead_import, name="import"),
+    path("import/<uuid:batch_id>/confirm/", views_import.lead_import_confirm, name="import_confirm"),
     path("bulk-assign/", views.lead_bulk_assign, name="bulk_assign"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
@@ -18,8 +18,8 @@ urlpatterns = [
     path("<int:pk>/claim/", views.lead_claim, name="claim"),
     path("<int:pk>/reject/", views.lead_reject, name="reject"),
     path("<int:pk>/status/", views.lead_status, name="status"),
-    path("campaigns/", views.campaign_list, name="campaigns"),
-    path("campaigns/new/", views.campaign_form, name="campaign_create"),
-    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
-    path("campaigns/<int:pk>/edit/", views.campaign_form, name="campaign_edit"),
+    path("campaigns/", views_campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", views_campaigns.campaign_form, name="campaign_create"),
+    path("campaigns/<int:pk>/", views_campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views_campaigns.campaign_form, name="campaign_edit"),
 ]

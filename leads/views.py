@@ -1,4 +1,5 @@
-"""Lead pages: list, queue, detail with timeline, quick follow-ups, import, export, campaigns.
+"""Lead pages: list, queue, detail with timeline, quick follow-ups, export (the import's
+pages are in leads.views_import, the campaigns' in leads.views_campaigns).
 
 Each view loads objects through a scoped selector (another rep's or team's lead
 is a 404), asks the policy what the user may do, and calls one service.
@@ -8,8 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,14 +24,12 @@ from leads.filters import LeadFilter
 from leads.forms import (
     AssignForm,
     BulkAssignForm,
-    CampaignForm,
-    ImportForm,
     LeadForm,
     RejectForm,
     StatusForm,
     TouchForm,
 )
-from leads.models import ImportBatch, Lead, Touch
+from leads.models import Lead, Touch
 from leads.rows import lead_rows, lead_rows_html, owner_options, select_options
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
@@ -334,92 +332,3 @@ def lead_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Status: %(status)s.") % {"status": lead.get_status_display()})
     return redirect("leads:detail", pk=lead.pk)
-
-
-# -- import ------------------------------------------------------------------------------------
-def lead_import(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (nothing created) → confirm. Errors list row, column and message."""
-    teams = _creatable_teams(request.user)
-    if not teams.exists():
-        raise PermissionDenied
-    form = ImportForm(request.POST or None, request.FILES or None, teams=teams)
-    context = {"form": form, "teams": teams}
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        batch, report = services.import_preview(
-            upload=upload, filename=upload.name, team=form.cleaned_data["team"], by=request.user
-        )
-        context.update(report=report, batch=batch, team=form.cleaned_data["team"])
-        return render(request, "leads/import.html", context, status=200 if report.ok else 400)
-    return render(request, "leads/import.html", context)
-
-
-@require_POST
-def lead_import_confirm(request: HttpRequest, batch_id) -> HttpResponse:
-    batch = get_object_or_404(ImportBatch, pk=batch_id, created_by=request.user)
-    try:
-        report = services.import_commit(batch=batch, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("leads:import")
-    if not report.ok:
-        return render(
-            request,
-            "leads/import.html",
-            {"form": ImportForm(teams=_creatable_teams(request.user)), "report": report},
-            status=400,
-        )
-    messages.success(
-        request,
-        ngettext("%(n)d lead imported.", "%(n)d leads imported.", report.created) % {"n": report.created},
-    )
-    return redirect(reverse("leads:list") + f"?team={batch.team_id}")
-
-
-# -- campaigns -------------------------------------------------------------------------------
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = selectors.campaign_list()
-    search = request.GET.get("q", "").strip()
-    if search:
-        campaigns = campaigns.filter(Q(name__icontains=search) | Q(team__name__icontains=search))
-    page = Paginator(campaigns.order_by("-start_date", "name"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "leads/campaign_list.html",
-        {"page": page, "search": search, "can_create": permissions.can_manage_campaign(request.user)},
-    )
-
-
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
-    leads = selectors.lead_list(user=request.user).filter(campaign=campaign)
-    context = {
-        "campaign": campaign,
-        "by_status": selectors.campaign_status_counts(campaign=campaign),
-        "recent": leads[:10],
-        "can_edit": permissions.can_manage_campaign(request.user, campaign),
-    }
-    return render(request, "leads/campaign_detail.html", context)
-
-
-def campaign_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    campaign = get_object_or_404(selectors.campaign_list(), pk=pk) if pk else None
-    if not permissions.can_manage_campaign(request.user, campaign):
-        raise PermissionDenied
-    teams = selectors.campaign_teams(user=request.user)
-    form = CampaignForm(request.POST or None, instance=campaign, teams=teams)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            if campaign:
-                campaign = services.campaign_update(campaign=campaign, by=request.user, **fields)
-            else:
-                team = fields.pop("team")
-                campaign = services.campaign_create(by=request.user, team=team, **fields)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Campaign “%(name)s” saved.") % {"name": campaign.name})
-            return redirect("leads:campaign_detail", pk=campaign.pk)
-    title = _("Edit campaign") if campaign else _("New campaign")
-    return render(request, "leads/campaign_form.html", {"form": form, "title": title, "campaign": campaign})
