@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils.dateparse import parse_datetime
 
+from kpis.formulas import rate, roi
 from kpis.metrics import BUILT_IN, ZERO, Scope, scope_range
 from kpis.models import Metric
 from leads.models import Campaign
@@ -177,15 +178,15 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
     values = {
         Metric.LEADS_CREATED: totals.created,
         Metric.LEADS_GROWTH: (totals.created - totals.before) / totals.before if totals.before else None,
-        Metric.LEAD_TO_QUALIFIED_RATE: _rate(totals.qualified, totals.created),
-        Metric.LEAD_TO_WON_RATE: _rate(totals.won, totals.created),
+        Metric.LEAD_TO_QUALIFIED_RATE: rate(totals.qualified, totals.created),
+        Metric.LEAD_TO_WON_RATE: rate(totals.won, totals.created),
         Metric.REVENUE_WON: totals.revenue,
-        Metric.CAMPAIGN_ROI: float((totals.campaign_revenue - spend) / spend) if spend else None,
-        Metric.REPEAT_CUSTOMER_RATE: _rate(repeat, len(totals.companies)),
+        Metric.CAMPAIGN_ROI: roi(totals.campaign_revenue, spend),
+        Metric.REPEAT_CUSTOMER_RATE: rate(repeat, len(totals.companies)),
         Metric.MEDIAN_FIRST_RESPONSE_HOURS: totals.first_response,
         Metric.RESPONSE_SLA_COMPLIANCE: compliance(*response),
         Metric.CADENCE_SLA_COMPLIANCE: compliance(*cadence),
-        Metric.REJECTION_RATE: _rate(totals.rejected, totals.created),
+        Metric.REJECTION_RATE: rate(totals.rejected, totals.created),
         Metric.MEDIAN_TIME_TO_ASSIGN_HOURS: totals.to_assign,
     }
     card = {name: values[name] for name in BUILT_IN}
@@ -195,10 +196,6 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
         card["won_rate_by_source"] = _won_rates(totals.sources)
         card["won_rate_by_campaign"] = _won_rates(totals.campaigns)
     return card
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def _won_rates(counts: dict[str | None, list[int]]) -> dict[str, float]:

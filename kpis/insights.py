@@ -8,11 +8,12 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from kpis.formulas import REACHED_QUALIFIED, rate, roi
 from kpis.metrics import Scope, scope_range, scoped_leads
-from leads.models import REACHED_QUALIFIED, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange, Touch
+from leads.models import Assignment, Campaign, Lead, Rejection, Source, Status, Touch
 from teams import permissions
 from teams.models import Team, User
 
@@ -26,19 +27,14 @@ SPEED_BUCKETS = [
 ]
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
     """Per source (or campaign): leads, and the shares qualified, won and rejected, with the
     rejection reasons; two queries."""
-    reached = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=REACHED_QUALIFIED)
     rows = (
         leads.values(field)
         .annotate(
             leads=Count("pk"),
-            qualified=Count("pk", filter=Q(Exists(reached)) | Q(status__in=REACHED_QUALIFIED)),
+            qualified=Count("pk", filter=REACHED_QUALIFIED),
             won=Count("pk", filter=Q(status=Status.WON)),
             rejected=Count("pk", filter=Q(status=Status.REJECTED)),
         )
@@ -58,9 +54,9 @@ def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
             "key": row[field],
             "label": labels.get(row[field], row[field]) if field == "source" else row[field],
             "leads": row["leads"],
-            "qualified_rate": _rate(row["qualified"], row["leads"]),
-            "won_rate": _rate(row["won"], row["leads"]),
-            "rejected_rate": _rate(row["rejected"], row["leads"]),
+            "qualified_rate": rate(row["qualified"], row["leads"]),
+            "won_rate": rate(row["won"], row["leads"]),
+            "rejected_rate": rate(row["rejected"], row["leads"]),
             "reasons": reasons.get(row[field], {}),
         }
         for row in rows
@@ -87,7 +83,7 @@ def win_rate_by_touches(leads: QuerySet[Lead]) -> list[dict]:
         bucket["closed"] += 1
         bucket["won"] += status == Status.WON
     return [
-        {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
+        {"bucket": name, **values, "won_rate": rate(values["won"], values["closed"])}
         for name, values in buckets.items()
     ]
 
@@ -111,7 +107,7 @@ def win_rate_by_response_speed(leads: QuerySet[Lead]) -> list[dict]:
         buckets[name]["closed"] += 1
         buckets[name]["won"] += status == Status.WON
     return [
-        {"bucket": name, **values, "won_rate": _rate(values["won"], values["closed"])}
+        {"bucket": name, **values, "won_rate": rate(values["won"], values["closed"])}
         for name, values in buckets.items()
     ]
 
@@ -130,8 +126,7 @@ def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -
     ).order_by("-revenue", "name")
     result = []
     for campaign in rows:
-        roi = float((campaign.revenue - campaign.spend) / campaign.spend) if campaign.spend else None
-        result.append({"campaign": campaign, "roi": roi})
+        result.append({"campaign": campaign, "roi": roi(campaign.revenue, campaign.spend)})
     total = leads.filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end).aggregate(
         all=Sum("value"), marketing=Sum("value", filter=Q(campaign__isnull=False))
     )

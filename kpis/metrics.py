@@ -16,11 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from kpis.formulas import REACHED_QUALIFIED, rate, roi
 from kpis.models import Kpi, Measurement, Metric
-from leads.models import REACHED_QUALIFIED, Assignment, Campaign, Lead, Status, StatusChange, Touch
+from leads.models import Assignment, Campaign, Lead, Status, Touch
 from slas.models import Breach, Sla
 from slas.selectors import clock_compliance
 from teams.models import Role, Team, User
@@ -66,10 +67,6 @@ def scoped_leads(scope: Scope) -> QuerySet[Lead]:
     return leads
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 def leads_created(scope: Scope, start: datetime, end: datetime) -> int:
     return scoped_leads(scope).filter(created_at__gte=start, created_at__lt=end).count()
 
@@ -82,13 +79,12 @@ def leads_growth(scope: Scope, start: datetime, end: datetime) -> float | None:
 
 def _cohort(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
     """Leads created in the range, and how many of them reached qualified, won, rejected."""
-    reached_qualified = StatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=REACHED_QUALIFIED)
     return (
         scoped_leads(scope)
         .filter(created_at__gte=start, created_at__lt=end)
         .aggregate(
             total=Count("pk"),
-            qualified=Count("pk", filter=Q(Exists(reached_qualified)) | Q(status__in=REACHED_QUALIFIED)),
+            qualified=Count("pk", filter=REACHED_QUALIFIED),
             won=Count("pk", filter=Q(status=Status.WON)),
             rejected=Count("pk", filter=Q(status=Status.REJECTED)),
         )
@@ -97,17 +93,17 @@ def _cohort(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
 
 def lead_to_qualified_rate(scope: Scope, start: datetime, end: datetime) -> float | None:
     cohort = _cohort(scope, start, end)
-    return _rate(cohort["qualified"], cohort["total"])
+    return rate(cohort["qualified"], cohort["total"])
 
 
 def lead_to_won_rate(scope: Scope, start: datetime, end: datetime) -> float | None:
     cohort = _cohort(scope, start, end)
-    return _rate(cohort["won"], cohort["total"])
+    return rate(cohort["won"], cohort["total"])
 
 
 def rejection_rate(scope: Scope, start: datetime, end: datetime) -> float | None:
     cohort = _cohort(scope, start, end)
-    return _rate(cohort["rejected"], cohort["total"])
+    return rate(cohort["rejected"], cohort["total"])
 
 
 def revenue_won(scope: Scope, start: datetime, end: datetime) -> Decimal:
@@ -127,15 +123,14 @@ def campaign_roi(scope: Scope, start: datetime, end: datetime) -> float | None:
     if not spend:
         return None
     won = scoped_leads(scope).filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end, campaign__in=campaigns)
-    revenue = won.aggregate(total=Sum("value"))["total"] or ZERO
-    return float((revenue - spend) / spend)
+    return roi(won.aggregate(total=Sum("value"))["total"] or ZERO, spend)
 
 
 def repeat_customer_rate(scope: Scope, start: datetime, end: datetime) -> float | None:
     """Share of companies won in the range that have more than one won lead (by company name)."""
     won = scoped_leads(scope).filter(status=Status.WON, closed_at__gte=start, closed_at__lt=end).exclude(company="")
     counts = list(won.values("company").annotate(n=Count("pk")).values_list("n", flat=True))
-    return _rate(sum(1 for n in counts if n > 1), len(counts))
+    return rate(sum(1 for n in counts if n > 1), len(counts))
 
 
 def _hours(delta: timedelta) -> float:

@@ -14,8 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from leads.models import CLOSED, STAGE, Assignment, Campaign, Lead, Rejection, Source, Status, StatusChange
-from leads.services.facts import REACHED_QUALIFIED, lead_facts_refresh
+from leads.models import (
+    CLOSED,
+    REACHED_QUALIFIED,
+    STAGE,
+    Assignment,
+    Campaign,
+    Lead,
+    Rejection,
+    Source,
+    Status,
+    StatusChange,
+)
+from leads.services.facts import lead_facts_refresh
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
