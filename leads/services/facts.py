@@ -3,8 +3,9 @@ its first assignment, its first follow-up after that, whether it ever reached qu
 
 `kpis.grouped` reads them stored on the lead, since looking them up for a quarter's
 370,000 leads took most of a scorecard run; `kpis.metrics` and `kpis.insights` read
-"reached qualified" stored too (kpis.formulas), and derive the times from the history. The services that write assignments, follow-ups and status changes
-keep them in step; tests/kpis/test_scorecards_grouped.py checks both ways agree.
+"reached qualified" stored too (kpis.formulas), and derive the times from the history.
+The services that write assignments, follow-ups and status changes keep them in step;
+tests/kpis/test_scorecards_grouped.py checks both ways agree.
 """
 
 from __future__ import annotations
