@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from slas.digests import digest_for, digest_recipients, link, previous_week, reminder_for
-from slas.models import Clock, Delivery, Sla
+from slas.models import Clock, Delivery
 from teams.models import Team, User
 
 STALE_SENDING = timedelta(hours=1)
@@ -61,10 +61,11 @@ def digests_schedule(*, now: datetime, week_start: date | None = None) -> int:
 
 
 def reminders_schedule(*, now: datetime) -> int:
-    """One reminder per at-risk response clock whose owner asked for reminders. Idempotent."""
+    """One reminder per at-risk clock (a first follow-up nearly due, follow-ups behind their
+    pace) whose owner asked for reminders: at risk as every page says it (slas.selectors).
+    Never more than one a clock. Idempotent."""
     at_risk = Clock.objects.filter(
         state=Clock.State.RUNNING,
-        kind=Sla.Kind.RESPONSE,
         warn_at__lte=now,
         due_at__gt=now,
         owner__reminders_enabled=True,

@@ -281,3 +281,21 @@ def test_the_english_digest_writes_dates_day_month_year_on_a_24_hour_clock(users
     assert "week of 3 Aug 2026 to 9 Aug 2026" in manager.body
     assert "04/08/2026 17:00 · First touch within 1 business day · Lead: Lead of sales_rep · Rep:" in manager.body
     assert "Aug." not in manager.body and "midnight" not in manager.body and "a.m." not in manager.body
+
+
+def test_a_cadence_clock_behind_its_pace_sends_one_reminder(users, sales_team, cadence_sla, mailoutbox):
+    """At risk as the pages say it: 5 follow-ups in 30 days owe the first by day 6."""
+    rep = users["sales_rep"]
+    rep.reminders_enabled = True
+    rep.save(update_fields=["reminders_enabled"])
+    assigned = jkt(2026, 8, 3, 9)
+    lead = LeadFactory(team=sales_team, created_at=assigned, name="Budi Santoso")
+    leads.lead_assign(lead=lead, owner=rep, by=users["sales_manager"], now=assigned)
+    for days in (5, 6, 7, 12):
+        now = assigned + timedelta(days=days, minutes=1)
+        notifications.reminders_schedule(now=now)
+        notifications.deliveries_send(now=now)
+        if days == 5:
+            assert mailoutbox == []  # on pace: nothing owed yet
+    assert len(mailoutbox) == 1
+    assert "Budi Santoso needs another follow-up" in mailoutbox[0].body and "behind its pace" in mailoutbox[0].body
