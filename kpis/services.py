@@ -21,13 +21,13 @@ from kpis.models import Kpi, Measurement, Metric, Target
 from salesmarketing.limits import MONEY, day_in_range
 from teams import permissions
 from teams.calendar import period_bounds
-from teams.models import Role, Team, User
+from teams.models import Team, User
 
 
 def _own_team(by: User, team: Team | None) -> Team | None:
     """The team a KPI or target is for: the one named, else a manager's own (SPEC §1); only
     an admin's (or a manager without a team's) is the company's."""
-    if team is None and by.role in (Role.SALES_MANAGER, Role.MARKETING_MANAGER) and by.team_id:
+    if team is None and permissions.is_manager(by) and by.team_id:
         return by.team
     return team
 

@@ -348,3 +348,14 @@ def test_another_teams_kpi_takes_no_targets_or_values_from_a_manager(users, sale
         ).kpi
         == company
     )
+
+
+def test_an_admin_with_a_team_and_a_manager_role_still_defines_company_kpis(users, sales_team):
+    """A superuser acts as admin whatever role and team they carry: their KPI without a team
+    is the company's, not the team's (the policy's role, not the stored one)."""
+    boss = users["sales_manager"]
+    boss.is_superuser = True
+    boss.save(update_fields=["is_superuser"])
+    assert services.kpi_create(by=boss, name="Company revenue", metric="revenue_won").team is None
+    manager = users["other_manager"]
+    assert services.kpi_create(by=manager, name="Revenue", metric="revenue_won").team == manager.team
