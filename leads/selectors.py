@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from leads.cards import CARD_FIELDS, ClaimableLead, QueueCards, QueuePage
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
 from salesmarketing.csv_export import csv_lines
-from slas.selectors import urgent_clock
+from slas.models import Clock
+from slas.selectors import urgent_clock, urgent_clocks
 from teams import permissions
 from teams.models import Role, Team, User
 
@@ -37,26 +37,6 @@ def _queue_order(due: str) -> tuple:
     return ("answered", F(due).asc(nulls_last=True), "assigned_at", "pk")
 
 
-def _with_urgent_clock(leads: QuerySet[Lead], *, owner: Any, kind: bool = False) -> QuerySet[Lead]:
-    """`leads` with `sla_due_at` and `sla_warn_at` (and `sla_kind`) of each lead's most urgent
-    open clock (slas.selectors.urgent_clock), whose state is the lead's SLA state everywhere."""
-    urgent = urgent_clock(owner=owner)
-    annotations = {
-        "sla_due_at": Subquery(urgent.values("due_at")[:1]),
-        "sla_warn_at": Subquery(urgent.values("warn_at")[:1]),
-    }
-    if kind:
-        annotations["sla_kind"] = Subquery(urgent.values("kind")[:1])
-    return leads.annotate(**annotations)
-
-
-def leads_with_sla_state(leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """`leads` annotated with their owner's most urgent open clock (`sla_due_at`,
-    `sla_warn_at`, `sla_kind`): the SLA state a lead shows on every page. Three subqueries a
-    lead: for a page of them, not for a whole list."""
-    return _with_urgent_clock(leads, owner=OuterRef("owner"), kind=True)
-
-
 def lead_queue(*, user: User) -> QuerySet[Lead]:
     """The rep's open leads, most urgent first: unanswered ones (no follow-up since they got
     the lead) before the rest, and within each, the nearest deadline of the lead's most urgent
@@ -75,44 +55,63 @@ def lead_queue(*, user: User) -> QuerySet[Lead]:
             last_touch_at=Subquery(touches.annotate(last=Max("occurred_at")).values("last")),
         )
     )
-    return _with_urgent_clock(leads, owner=user, kind=True).order_by(*_queue_order("sla_due_at"))
-
-
-def lead_queue_order(*, user: User) -> list[tuple[int, bool, datetime | None, datetime | None]]:
-    """(id, answered, sla_due_at, sla_warn_at) of each of the rep's open leads, in `lead_queue`'s
-    order, in one statement that computes no more than that for all of them: the pager and
-    the counts need every lead, the rest of a card is read for the page's leads only."""
-    leads = Lead.objects.filter(owner=user, status__in=OPEN).annotate(answered=_answered())
-    return list(
-        _with_urgent_clock(leads, owner=user)
-        .order_by(*_queue_order("sla_due_at"))
-        .values_list("pk", "answered", "sla_due_at", "sla_warn_at")
+    urgent = urgent_clock(owner=user)
+    leads = leads.annotate(
+        sla_due_at=Subquery(urgent.values("due_at")[:1]),
+        sla_warn_at=Subquery(urgent.values("warn_at")[:1]),
+        sla_kind=Subquery(urgent.values("kind")[:1]),
     )
+    return leads.order_by(*_queue_order("sla_due_at"))
 
 
-def lead_queue_page(*, user: User, number: Any, per_page: int, now: datetime) -> QueuePage:
-    """One page of the rep's queue, with its cards and the count of unanswered leads, in two
-    statements whatever the page size: `lead_queue_order`, then the fields, follow-ups and
-    most urgent clock's kind of the page's leads only.
+def lead_queue_order(*, user: User) -> list[tuple[int, bool, datetime | None]]:
+    """(id, answered, sla_due_at) of each of the rep's open leads, in `lead_queue`'s order, in
+    one statement that computes no more than that for all of them: the pager and the counts
+    need every lead, the rest of a card is read for the page's leads only."""
+    leads = Lead.objects.filter(owner=user, status__in=OPEN).annotate(
+        answered=_answered(), sla_due_at=Subquery(urgent_clock(owner=user).values("due_at")[:1])
+    )
+    return list(leads.order_by(*_queue_order("sla_due_at")).values_list("pk", "answered", "sla_due_at"))
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the rep's queue."""
+
+    page: Page  # the pager; its object_list holds `lead_queue_order`'s tuples
+    leads: list[Lead]  # the page's, as `lead_queue_cards` reads them
+    clocks: dict[int, Clock]  # the most urgent open clock of each, by lead id
+    unanswered: int  # over every page
+
+
+def lead_queue_page(*, user: User, number: Any, per_page: int) -> QueuePage:
+    """One page of the rep's queue, with the count of unanswered leads, in three statements
+    whatever the page size: `lead_queue_order`, then `lead_queue_cards` of the page's leads.
     `number` is the query string's: a page past the end is the last, a bad one the first."""
     order = lead_queue_order(user=user)
     page = Paginator(order, per_page).get_page(number)
-    keys = {pk: {"answered": answered, "sla_due_at": due, "sla_warn_at": warn} for pk, answered, due, warn in page}
-    rows = (
-        Lead.objects.filter(owner=user, status__in=OPEN, pk__in=keys)
-        .values(*CARD_FIELDS)
-        # A join and GROUP BY for fifty leads: cheaper than lead_queue's two subqueries each.
-        .annotate(touch_count=Count("touches"), last_touch_at=Max("touches__occurred_at"))
-        .annotate(sla_kind=Subquery(urgent_clock(owner=user).values("kind")[:1]))
-        .order_by()
-    )
-    found = {row["pk"]: row for row in rows}
-    maker = QueueCards(now=now)
+    leads, clocks = lead_queue_cards(user=user, pks=[pk for pk, _answered, _due in page])
     return QueuePage(
         page=page,
-        cards=[maker.card(found[pk] | keys[pk]) for pk in keys if pk in found],  # one closed meanwhile is left out
-        unanswered=sum(1 for _pk, answered, _due, _warn in order if not answered),
+        leads=leads,
+        clocks=clocks,
+        unanswered=sum(1 for _pk, answered, _due in order if not answered),
     )
+
+
+def lead_queue_cards(*, user: User, pks: list[int]) -> tuple[list[Lead], dict[int, Clock]]:
+    """What the queue's cards show of some of the rep's open leads, in the order of `pks` (one
+    closed meanwhile is left out): the leads annotated with `answered`, `touch_count` and
+    `last_touch_at`, and their most urgent open clocks by lead id. Two statements."""
+    found = Lead.objects.filter(owner=user, status__in=OPEN, pk__in=pks).annotate(
+        # A join and GROUP BY for fifty leads: cheaper than lead_queue's two subqueries each.
+        answered=_answered(),
+        touch_count=Count("touches"),
+        last_touch_at=Max("touches__occurred_at"),
+    )
+    by_pk = {lead.pk: lead for lead in found}
+    leads = [by_pk[pk] for pk in pks if pk in by_pk]
+    return leads, urgent_clocks(leads=leads)
 
 
 def lead_unassigned(*, user: User) -> QuerySet[Lead]:
@@ -122,11 +121,9 @@ def lead_unassigned(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.filter(team_id=user.team_id, owner__isnull=True, status__in=OPEN).order_by("created_at", "pk")
 
 
-def lead_claimable(*, user: User, now: datetime, limit: int = 20) -> list[ClaimableLead]:
+def lead_claimable(*, user: User, limit: int = 20) -> QuerySet[Lead]:
     """The first `limit` unassigned leads of the user's team, oldest first, as the queue lists them."""
-    maker = QueueCards(now=now)
-    rows = lead_unassigned(user=user).values("pk", "name", "company", "created_at")[:limit]
-    return [maker.claimable(row) for row in rows]
+    return lead_unassigned(user=user).only("pk", "name", "company", "created_at")[:limit]
 
 
 def lead_duplicates(*, lead: Lead, user: User) -> QuerySet[Lead]:
@@ -174,7 +171,11 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
 def lead_owner_choices(*, user: User, teams: QuerySet) -> QuerySet[User]:
     """Whom `user` may hand a new lead to: managers and admins any active rep of `teams`,
     a rep only themselves, marketing nobody (they do not assign)."""
-    reps = User.objects.filter(role=Role.SALES_REP, is_active=True, team__in=teams).order_by("first_name", "username")
+    reps = (
+        User.objects.filter(role=Role.SALES_REP, is_active=True, team__in=teams)
+        .select_related("team")
+        .order_by("first_name", "username")
+    )
     role = permissions.role_of(user)
     if role in {Role.ADMIN, Role.SALES_MANAGER}:
         return reps

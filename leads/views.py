@@ -30,7 +30,6 @@ from leads.forms import (
     TouchForm,
 )
 from leads.models import Lead, Touch
-from leads.rows import lead_rows, lead_rows_html, owner_options, select_options
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
 from teams import permissions
@@ -66,25 +65,19 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     found = filters.qs if filters.is_valid() else leads.none()
     page = DeferredJoinPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     can_bulk = permissions.can_assign_in_bulk(request.user)
-    rows = lead_rows(page.object_list, now=timezone.now())
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)
-    owners = selectors.lead_owner_choices(user=request.user, teams=teams)
-    form = filters.form
+    rows = list(page.object_list)
     context = {
         "filters": filters,
         "page": page,
         "rows": rows,
-        "rows_html": lead_rows_html(rows, selectable=can_bulk),
-        "choices": {
-            **{name: select_options(form[name]) for name in ("status", "source", "owner", "campaign", "team")},
-            "sla": select_options(form["sla"], blank=False),
-            "ordering": select_options(form["ordering"]),
-        },
+        "clocks": sla_selectors.urgent_clocks(leads=rows),
+        "now": timezone.now(),
         "query": query.urlencode(),
         "can_bulk": can_bulk,
-        "bulk_owners": owner_options(owners, home_team=request.user.team_id) if can_bulk else "",
+        "bulk_owners": selectors.lead_owner_choices(user=request.user, teams=teams) if can_bulk else [],
         "can_create": teams.exists(),
     }
     return render(request, "leads/lead_list.html", context)
@@ -130,18 +123,14 @@ QUEUE_PAGE_SIZE = 50
 
 def lead_queue(request: HttpRequest) -> HttpResponse:
     """The rep's open leads, most urgent first, 50 to a page (a busy rep has hundreds)."""
-    now = timezone.now()
-    queue = selectors.lead_queue_page(
-        user=request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE, now=now
-    )
+    queue = selectors.lead_queue_page(user=request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
     is_rep = permissions.role_of(request.user) == Role.SALES_REP
     context = {
         "page": queue.page,
-        "queue": queue.cards,
-        "unanswered": queue.unanswered,
-        "unassigned": selectors.lead_claimable(user=request.user, now=now) if is_rep else [],
+        "queue": queue,
+        "unassigned": selectors.lead_claimable(user=request.user) if is_rep else [],
         "touch_kinds": QUICK_KINDS,
-        "now": now,
+        "now": timezone.now(),
     }
     return render(request, "leads/queue.html", context)
 
@@ -255,9 +244,17 @@ def lead_touch(request: HttpRequest, pk: int) -> HttpResponse:
         lead.refresh_from_db()
         target = request.POST.get("fragment", "timeline")
         if target == "queue":
-            card = selectors.lead_queue(user=request.user).filter(pk=lead.pk).first()
-            context = {"lead": card or lead, "touch_kinds": QUICK_KINDS, "flash": text, "now": timezone.now()}
-            return render(request, "leads/_queue_card.html", context)
+            # The card again; a lead that has just left the queue shows as it is, without a deadline.
+            leads, clocks = selectors.lead_queue_cards(user=request.user, pks=[lead.pk])
+            context = {
+                "leads": leads or [lead],
+                "clocks": clocks,
+                "kinds": QUICK_KINDS,
+                "next": reverse("leads:queue"),
+                "flash": text,
+                "now": timezone.now(),
+            }
+            return render(request, "leads/queue_cards.html", context, using="jinja2")
         context = _detail_context(request, lead)
         context["flash"] = text
         return render(request, "leads/_lead_activity.html", context)

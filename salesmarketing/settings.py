@@ -117,6 +117,12 @@ TEMPLATES = [
             ],
         },
     },
+    # The hot pages' tables and cards (each app's jinja2/ folder; salesmarketing/jinja.py).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "salesmarketing.jinja.environment"},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------

@@ -1,16 +1,19 @@
 """The deadline badge of a running SLA clock: overdue, at risk or due, with the time in words.
 
-Worked out in Python, once for the rep's queue (fifty cards, `leads.cards`) and through the
-`due_badge` tag for slas/_due_badge.html (the dashboard, the lead list), so all say the same;
-the state itself is slas.selectors.deadline_state's, as on the lead page and in the API.
+One badge for every page that shows one (the rep's queue, the lead list, the dashboard),
+through `due_badge` (a global of the Jinja2 templates, a tag for slas/_due_badge.html), so
+all say the same; the state itself is slas.selectors.deadline_state's, as on the lead page
+and in the API.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from slas.selectors import AT_RISK, BREACHED, deadline_state
@@ -23,10 +26,6 @@ class DueBadge:
     icon: str  # Bootstrap icon name
     text: str
 
-    def __getitem__(self, name: str) -> Any:
-        # A template tries `badge.text` as `badge["text"]` first; on other objects that raises.
-        return getattr(self, name)
-
 
 class DueWords(NamedTuple):
     overdue: str
@@ -35,8 +34,15 @@ class DueWords(NamedTuple):
 
 
 def due_words() -> dict[str | None, DueWords]:
-    """The badge's words in the active language by clock kind (look them up once for many
-    badges): a first follow-up, follow-ups at a pace, or a deadline of no known kind."""
+    """The badge's words in the active language by clock kind: a first follow-up, follow-ups
+    at a pace, or a deadline of no known kind."""
+    return _due_words(get_language())
+
+
+@functools.cache
+def _due_words(language: str | None) -> dict[str | None, DueWords]:
+    # Looked up once per language (the catalogues do not change while the process runs),
+    # not nine times for each of a page's fifty badges.
     return {
         "response": DueWords(
             _("First follow-up overdue by %(late)s"),
@@ -56,7 +62,6 @@ def due_badge(
     due: datetime | None,
     warn: datetime | None,
     now: datetime,
-    words: dict[str | None, DueWords] | None = None,
     kind: str | None = None,
 ) -> DueBadge | None:
     """The badge of the most urgent clock (of `kind`), due at `due`, at risk from `warn`, in the
@@ -64,10 +69,16 @@ def due_badge(
     state = deadline_state(state="running", due_at=due, warn_at=warn, now=now)
     if state is None:
         return None
-    said = (words or due_words()).get(kind) or (words or due_words())[None]
+    words = due_words()
+    said = words.get(kind) or words[None]
     if state == BREACHED:
         return DueBadge("text-bg-danger", "alarm", said.overdue % {"late": duration(now - due)})
     left = duration(due - now)
     if state == AT_RISK:
         return DueBadge("text-bg-warning", "exclamation-triangle", said.at_risk % {"left": left})
     return DueBadge("text-bg-light border", "clock", said.due_in % {"left": left})
+
+
+def clock_badge(clock, now: datetime) -> DueBadge | None:
+    """`due_badge` of a clock (slas.selectors.urgent_clocks'); None without one."""
+    return None if clock is None else due_badge(clock.due_at, clock.warn_at, now, kind=clock.kind)

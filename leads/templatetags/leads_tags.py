@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
-from django.utils.safestring import SafeString
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from leads.cards import KIND_ICON, QueueCard, QueueCards, QuickTouch
-from leads.models import Lead, Rejection, Status
+from leads.models import Rejection, Status, Touch
 
 register = template.Library()
+
+KIND_ICON = {"call": "telephone", "email": "envelope", "meeting": "people", "message": "chat-dots", "social": "share"}
 
 STATUS_STYLE = {
     Status.NEW: "text-bg-info",
@@ -34,6 +37,23 @@ def kind_icon(kind: str) -> str:
     return KIND_ICON.get(kind, "dot")
 
 
+class QuickButton(NamedTuple):
+    kind: str
+    icon: str
+    label: str  # "Log Call"
+
+
+def quick_buttons(kinds: Iterable[Touch.Kind]) -> list[QuickButton]:
+    """The one-tap follow-up buttons of `kinds` in the active language (a page of queue cards
+    shows them fifty times: their words are looked up once per language)."""
+    return _quick_buttons(tuple(kinds), translation.get_language())
+
+
+@functools.cache
+def _quick_buttons(kinds: tuple[Touch.Kind, ...], language: str | None) -> list[QuickButton]:
+    return [QuickButton(kind.value, kind_icon(kind.value), _("Log %(kind)s") % {"kind": kind.label}) for kind in kinds]
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with some parameters replaced (for sorting and paging links)."""
@@ -50,29 +70,3 @@ def query_with(context, **changes) -> str:
 def rejection_reason(code: str) -> str:
     """The words for a rejection reason code (as stored in a scorecard)."""
     return dict(Rejection.Reason.choices).get(code, code)
-
-
-@register.simple_tag(takes_context=True)
-def quick_touch(context, *, fragment: str, target: str, next: str = "") -> QuickTouch:
-    """The quick follow-up forms' maker for this page: `{% quick_touch fragment=... target=... as
-    forms %}` once, then `{% quick_touch_forms forms url name %}` for each lead."""
-    request = context["request"]
-    return QuickTouch(
-        kinds=context["touch_kinds"],
-        csrf_input=CsrfTokenNode().render(context),
-        fragment=fragment,
-        target=target,
-        next_url=next or request.get_full_path(),
-    )
-
-
-@register.simple_tag
-def quick_touch_forms(maker: QuickTouch, url: str, name: str) -> SafeString:
-    return maker.forms(url, name)
-
-
-@register.simple_tag
-def queue_cards_of(lead: Lead, now: datetime) -> list[QueueCard]:
-    """The queue card of one lead (annotated by `leads.selectors.lead_queue`), as a list, for
-    the card an htmx follow-up swaps in."""
-    return [QueueCards(now=now).card_of(lead)]

@@ -30,7 +30,7 @@ def test_a_rep_logs_a_call_from_the_queue_on_a_phone(browser, live_server, users
     card.get_by_role("button", name="Log Call").click()
     card = page.get_by_role("article").filter(has_text="Siti Rahma")
     card.get_by_text("Call logged for Siti Rahma.").wait_for()
-    assert card.get_by_text("1 follow-up").is_visible()
+    assert card.get_by_text("Follow-ups: 1").is_visible()
     touch = Touch.objects.get(lead=lead)
     assert (touch.kind, touch.user_id) == ("call", users["sales_rep"].pk)
     lead.refresh_from_db()

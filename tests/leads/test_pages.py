@@ -108,8 +108,8 @@ def test_the_queue_shows_the_reps_open_leads_unanswered_first(client, users, sal
     client.force_login(rep)
     response = client.get("/leads/queue/")
     assert response.status_code == 200
-    assert [lead.name for lead in response.context["queue"]] == ["Waiting Longest", "Waiting Less", "Answered"]
-    assert response.context["unanswered"] == 2
+    assert [lead.name for lead in response.context["queue"].leads] == ["Waiting Longest", "Waiting Less", "Answered"]
+    assert response.context["queue"].unanswered == 2
     page = response.content.decode()
     assert page.index("Waiting Longest") < page.index("Waiting Less") < page.index("Answered")
     assert "Closed Won" not in page and "Teammate Lead" not in page
@@ -123,12 +123,12 @@ def test_a_long_queue_is_paged_fifty_at_a_time_in_the_same_order(client, users, 
     Touch.objects.create(lead=answered, user=rep, kind="call", occurred_at=now - timedelta(hours=1))
     client.force_login(rep)
     first = client.get("/leads/queue/")
-    assert [lead.name for lead in first.context["queue"]] == [f"Lead {n:02d}" for n in range(50)]
-    assert first.context["unanswered"] == 53  # counted over every page
+    assert [lead.name for lead in first.context["queue"].leads] == [f"Lead {n:02d}" for n in range(50)]
+    assert first.context["queue"].unanswered == 53  # counted over every page
     html = first.content.decode()
     assert "54 open leads" in html and "Page 1 of 2" in html and 'href="?page=2"' in html
     second = client.get("/leads/queue/?page=2")
-    assert [lead.name for lead in second.context["queue"]] == ["Lead 50", "Lead 51", "Lead 52", "Answered"]
+    assert [lead.name for lead in second.context["queue"].leads] == ["Lead 50", "Lead 51", "Lead 52", "Answered"]
     assert client.get("/leads/queue/?page=99").context["page"].number == 2  # past the end: the last page
     assert client.get("/leads/queue/?page=x").context["page"].number == 1
 
@@ -210,7 +210,8 @@ def test_logging_a_touch_from_the_queue_with_htmx_returns_the_card(client, users
     assert response.status_code == 200
     page = response.content.decode()
     assert f'id="queue-lead-{lead.pk}"' in page
-    assert "1 follow-up" in page
+    assert "Follow-ups: 1" in page and "Call logged" not in page and "E-mail logged for Own Lead." in page
+    assert 'name="next" value="/leads/queue/"' in page  # a plain post from the new card goes back to the queue
 
 
 def test_a_touch_without_a_kind_is_refused_and_nothing_is_logged(client, users, leads):
@@ -448,8 +449,8 @@ def test_an_admin_bulk_assigns_ticked_leads_to_a_rep(client, users, sales_team):
     ticked = LeadFactory.create_batch(2, team=sales_team)
     client.force_login(users["admin"])
     rep = users["sales_rep"]
-    options = client.get("/leads/").context["bulk_owners"]
-    assert f'<option value="{rep.pk}">{rep} ({rep.team})</option>' in options  # not the admin's team
+    page = client.get("/leads/").content.decode()
+    assert f'<option value="{rep.pk}">{rep} ({rep.team})</option>' in page  # not the admin's team
     client.post("/leads/bulk-assign/", {"leads": [lead.pk for lead in ticked], "owner": users["sales_rep"].pk})
     assert set(Lead.objects.values_list("owner", flat=True)) == {users["sales_rep"].pk}
 
@@ -612,7 +613,7 @@ def test_the_queue_uses_the_same_number_of_queries_for_5_and_200_leads(
     add(195)
     with django_assert_max_num_queries(small):
         response = client.get("/leads/queue/")
-    assert len(response.context["queue"]) == 50 and response.context["page"].paginator.count == 200
+    assert len(response.context["queue"].leads) == 50 and response.context["page"].paginator.count == 200
     assert _query_count(client, "/leads/queue/") == small
 
 
@@ -623,3 +624,20 @@ def test_ids_are_never_grouped_in_pages(client, users, sales_team):
     assert f'value="{lead.pk}"' in page and "12,345" not in page and "12.345" not in page
     client.force_login(users["sales_rep"])
     assert 'id="queue-lead-12345"' in client.get("/leads/queue/").content.decode()
+
+
+def test_the_lead_list_keeps_the_chosen_filters_selected_and_escapes_the_choices(client, users, sales_team):
+    campaign = CampaignFactory(name="<i>Flash</i> & sale", team=users["marketer"].team)
+    LeadFactory(team=sales_team, owner=users["sales_rep"], status="new", campaign=campaign, name="Chosen")
+    client.force_login(users["sales_manager"])
+    query = {"status": ["new", "working"], "owner": users["sales_rep"].pk, "campaign": campaign.pk, "sla": ""}
+    page = client.get("/leads/", query).content.decode()
+    assert '<option value="new" selected>' in page and '<option value="working" selected>' in page
+    assert '<option value="won">' in page
+    assert f'<option value="{users["sales_rep"].pk}" selected>{users["sales_rep"]}</option>' in page
+    assert f'<option value="{campaign.pk}" selected>&lt;i&gt;Flash&lt;/i&gt; &amp; sale</option>' in page
+    assert (
+        '<select name="sla" id="id_sla" class="form-select"><option value="">Any</option><option value="at_risk">'
+        in page
+    )
+    assert "Chosen" in page

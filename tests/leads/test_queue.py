@@ -1,7 +1,8 @@
-"""The rep's queue page: one page read in two statements, cards worked out in Python.
+"""The rep's queue page: one page read in three statements, its cards a Jinja2 template.
 
 The page is checked against `lead_queue`, the one-query definition of the queue: the same
-leads in the same order on every page, and cards saying what its annotations say.
+leads in the same order on every page, with the same annotations and deadlines, and cards
+saying what they say.
 """
 
 from __future__ import annotations
@@ -13,24 +14,23 @@ import pytest
 import time_machine
 from django.db import connection
 from django.template import engines
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
-from django.utils.safestring import mark_safe
 
 from leads import selectors
 from leads import services as lead_services
-from leads.cards import QueueCards, QuickTouch
 from leads.views import QUICK_KINDS
-from slas.badges import DueBadge
 from tests.factories import LeadFactory, seed_slas
 
 pytestmark = pytest.mark.django_db
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 8, 20, 10, tzinfo=JAKARTA)  # a Thursday
-# the session, the user with their team (its time zone); the queue's order; its page's cards; unassigned leads
-QUEUE_STATEMENTS = 5
+# the session, the user with their team (its time zone); the queue's order; its page's leads and
+# their clocks; unassigned leads
+QUEUE_STATEMENTS = 6
 
 
 @pytest.fixture
@@ -67,71 +67,95 @@ def _fill_queue(users, sales_team, n: int) -> None:
     LeadFactory(team=sales_team, owner=other, name="Teammate's", created_at=NOW - timedelta(days=1))
 
 
+def _as_shown(lead, clocks) -> tuple:
+    """What a card shows of a lead, from `lead_queue`'s annotations or the page's clocks."""
+    clock = clocks.get(lead.pk) if clocks is not None else None
+    due = (clock.due_at, clock.warn_at, clock.kind) if clock else (None, None, None)
+    if clocks is None:
+        due = (lead.sla_due_at, lead.sla_warn_at, lead.sla_kind)
+    return (lead.pk, lead.name, lead.answered, lead.touch_count, lead.last_touch_at, *due)
+
+
 @pytest.mark.parametrize("per_page", [50, 7])
 def test_the_pages_hold_lead_queues_leads_in_its_order_with_its_annotations(users, sales_team, slas, pinned, per_page):
     _fill_queue(users, sales_team, 55)
     rep = users["sales_rep"]
     expected = list(selectors.lead_queue(user=rep))
-    first = selectors.lead_queue_page(user=rep, number=1, per_page=per_page, now=NOW)
+    first = selectors.lead_queue_page(user=rep, number=1, per_page=per_page)
     more = range(2, first.page.paginator.num_pages + 1)
-    pages = [first, *(selectors.lead_queue_page(user=rep, number=n, per_page=per_page, now=NOW) for n in more)]
-    assert [len(page.cards) for page in pages][:2] == [per_page, min(per_page, 55 - per_page)]
-    maker = QueueCards(now=NOW)
-    assert [card for page in pages for card in page.cards] == [maker.card_of(lead) for lead in expected]
+    pages = [first, *(selectors.lead_queue_page(user=rep, number=n, per_page=per_page) for n in more)]
+    assert [len(page.leads) for page in pages][:2] == [per_page, min(per_page, 55 - per_page)]
+    shown = [_as_shown(lead, page.clocks) for page in pages for lead in page.leads]
+    assert shown == [_as_shown(lead, None) for lead in expected]
     assert len(expected) == pages[0].page.paginator.count == 55
     assert {page.unanswered for page in pages} == {sum(1 for lead in expected if not lead.answered)}
     # Every kind is there, and the order is the queue's: unanswered first, nearest deadline first.
-    cards = [card for page in pages for card in page.cards]
-    assert {card.due.style if card.due else None for card in cards} >= {"text-bg-danger", "text-bg-light border", None}
-    assert [card.answered for card in cards] == sorted(card.answered for card in cards)
-    assert any(not card.answered and "last follow-up" in card.ages for card in cards)  # the former owner's
+    assert {row[-1] for row in shown} == {"response", "cadence", None}
+    assert [row[2] for row in shown] == sorted(row[2] for row in shown)
+    assert any(not row[2] and row[4] for row in shown)  # answered by the former owner only
 
 
 def test_a_page_past_the_end_is_the_last_and_a_bad_number_the_first(users, sales_team, slas, pinned):
     _fill_queue(users, sales_team, 12)
     rep = users["sales_rep"]
-    last = selectors.lead_queue_page(user=rep, number="99", per_page=5, now=NOW)
-    assert last.page.number == 3 and len(last.cards) == 2
-    assert selectors.lead_queue_page(user=rep, number="x", per_page=5, now=NOW).page.number == 1
+    last = selectors.lead_queue_page(user=rep, number="99", per_page=5)
+    assert last.page.number == 3 and len(last.leads) == 2
+    assert selectors.lead_queue_page(user=rep, number="x", per_page=5).page.number == 1
 
 
 def test_an_empty_queue_has_one_empty_page(users):
-    page = selectors.lead_queue_page(user=users["sales_rep"], number=None, per_page=50, now=NOW)
-    assert page.cards == [] and page.unanswered == 0 and page.page.paginator.count == 0
+    page = selectors.lead_queue_page(user=users["sales_rep"], number=None, per_page=50)
+    assert page.leads == [] and page.clocks == {} and page.unanswered == 0 and page.page.paginator.count == 0
 
 
-ROW = {
-    "pk": 7,
-    "name": "Siti Rahma",
-    "company": "PT Maju",
-    "source": "web",
-    "phone": "+62 812 1111 2222",
-    "email": "siti@example.com",
-    "assigned_at": NOW - timedelta(days=2, hours=3),
-    "answered": True,
-    "touch_count": 3,
-    "last_touch_at": NOW - timedelta(hours=5),
-    "sla_due_at": NOW - timedelta(hours=1, minutes=20),
-    "sla_warn_at": NOW - timedelta(hours=3),
-}
+class _Clock:
+    def __init__(self, due_at, warn_at=None, kind="response"):
+        self.due_at, self.warn_at, self.kind = due_at, warn_at, kind
+
+
+def _card(lead=None, clock=None, *, language="en", **annotations) -> str:
+    """The card of one lead (built, not saved) with `lead_queue_cards`' annotations."""
+    lead = lead or LeadFactory.build(
+        pk=7,
+        name="Siti Rahma",
+        company="PT Maju",
+        source="web",
+        phone="+62 812 1111 2222",
+        email="siti@example.com",
+        assigned_at=NOW - timedelta(days=2, hours=3),
+    )
+    values = {"answered": True, "touch_count": 3, "last_touch_at": NOW - timedelta(hours=5)} | annotations
+    for name, value in values.items():
+        setattr(lead, name, value)
+    request = RequestFactory().get("/leads/queue/?page=2")
+    context = {
+        "leads": [lead],
+        "clocks": {lead.pk: clock} if clock else {},
+        "kinds": QUICK_KINDS,
+        "next": "/leads/queue/?page=2",
+        "now": NOW,
+        "flash": "",
+    }
+    with translation.override(language):
+        return render_to_string("leads/queue_cards.html", context, request, using="jinja2")
 
 
 @pytest.mark.parametrize(
-    "language,source,follow_ups,ages,overdue,at_risk,due_in",
+    "language,origin,follow_ups,ages,overdue,at_risk,due_in",
     [
         (
             "en",
-            "Website",
-            "3 follow-ups",
+            "PT Maju · Website",
+            "Follow-ups: 3",
             "Assigned 2\xa0days, 3\xa0hours ago · last follow-up 5\xa0hours ago",
-            "Overdue by 1 h 20 min",
-            "At risk: due in 40 min",
-            "Due in 1 d 2 h",
+            "First follow-up overdue by 1 h 20 min",
+            "First follow-up at risk: due in 40 min",
+            "Follow-ups on pace: 1 d 2 h left",
         ),
         (
             "id",
-            "Situs web",
-            "3 tindak lanjut",
+            "PT Maju · Situs web",
+            "Tindak lanjut: 3",
             "Ditugaskan 2\xa0hari, 3\xa0jam yang lalu · tindak lanjut terakhir 5\xa0jam yang lalu",
             "Terlambat 1 jam 20 mnt",
             "Berisiko: jatuh tempo dalam 40 mnt",
@@ -140,32 +164,37 @@ ROW = {
     ],
 )
 def test_a_card_says_what_the_lead_annotations_say_in_the_users_language(
-    language, source, follow_ups, ages, overdue, at_risk, due_in
+    language, origin, follow_ups, ages, overdue, at_risk, due_in
 ):
-    with translation.override(language):
-        maker = QueueCards(now=NOW)
-        card = maker.card(ROW)
-        soon = maker.card(ROW | {"sla_due_at": NOW + timedelta(minutes=40)})
-        later = maker.card(
-            ROW | {"sla_due_at": NOW + timedelta(days=1, hours=2), "sla_warn_at": NOW + timedelta(hours=20)}
-        )
-    assert (card.origin, card.follow_ups, card.ages) == (f"PT Maju · {source}", follow_ups, ages)
-    assert card.due == DueBadge("text-bg-danger", "alarm", overdue)
-    assert soon.due == DueBadge("text-bg-warning", "exclamation-triangle", at_risk)
-    assert later.due == DueBadge("text-bg-light border", "clock", due_in)
-    assert (card.dom_id, card.url, card.touch_url) == ("queue-lead-7", "/leads/7/", "/leads/7/touch/")
+    late = _card(clock=_Clock(NOW - timedelta(hours=1, minutes=20), NOW - timedelta(hours=3)), language=language)
+    soon = _card(clock=_Clock(NOW + timedelta(minutes=40), NOW - timedelta(hours=1)), language=language)
+    later = _card(
+        clock=_Clock(NOW + timedelta(days=1, hours=2), NOW + timedelta(hours=20), "cadence"), language=language
+    )
+    assert origin in late and follow_ups in late and ages in late
+    assert 'class="badge text-bg-danger"><i class="bi bi-alarm" aria-hidden="true"></i> ' in late
+    assert 'class="badge text-bg-warning"><i class="bi bi-exclamation-triangle"' in soon
+    assert 'class="badge text-bg-light border"><i class="bi bi-clock"' in later
+    if language == "en":
+        assert overdue in late and at_risk in soon and due_in in later
+    else:  # the words differ by kind in English only where Indonesian has them too
+        assert "terlambat" in late.lower() and "40 mnt" in soon and "1 hr 2 jam" in later
+    assert 'id="queue-lead-7"' in late and 'href="/leads/7/"' in late and 'action="/leads/7/touch/"' in late
+    assert 'href="tel:+62 812 1111 2222"' in late and 'href="mailto:siti@example.com"' in late
 
 
 def test_an_unanswered_card_and_a_lead_that_left_the_queue():
-    maker = QueueCards(now=NOW)
-    card = maker.card(ROW | {"answered": False, "touch_count": 0, "last_touch_at": None, "sla_due_at": None})
-    assert (card.answered, card.follow_ups, card.due) == (False, "", None)
-    assert card.ages == "Assigned 2\xa0days, 3\xa0hours ago"
-    assert maker.card(ROW | {"touch_count": 1}).follow_ups == "1 follow-up"
-    plain = LeadFactory.build(pk=8, name="Left", company="", assigned_at=None)  # no queue annotations
-    left = maker.card_of(plain)
-    assert (left.answered, left.follow_ups, left.due, left.ages) == (False, "", None, "")
-    assert (left.name, left.origin, left.url) == ("Left", "Website", "/leads/8/")
+    card = _card(answered=False, touch_count=0, last_touch_at=None)
+    assert "Not answered yet" in card and "border-danger-subtle" in card and "Follow-ups:" not in card
+    assert "Assigned 2\xa0days, 3\xa0hours ago</div>" in card
+    assert "bi-alarm" not in card  # no clock, no deadline badge
+    # A lead without the annotations (it has just left the queue) shows as unanswered, with no deadline.
+    plain = LeadFactory.build(pk=8, name="Left", company="", assigned_at=None)
+    request = RequestFactory().get("/leads/8/touch/")
+    context = {"leads": [plain], "clocks": {}, "kinds": QUICK_KINDS, "next": "/leads/queue/", "now": NOW, "flash": ""}
+    left = render_to_string("leads/queue_cards.html", context, request, using="jinja2")
+    assert "Not answered yet" in left and ">Website</div>" in left and 'href="/leads/8/"' in left
+    assert "Assigned" not in left and "last follow-up" not in left
 
 
 @pytest.mark.parametrize(
@@ -181,41 +210,40 @@ def test_the_quick_touch_forms_post_each_kind_to_the_lead_with_the_csrf_token(
     request = RequestFactory().get("/leads/queue/?page=2")
     request.user = users["sales_rep"]
     template = engines["django"].from_string(
-        '{% load leads_tags %}{% quick_touch fragment="queue" target="closest article" as forms %}'
-        "{% for card in cards %}{% quick_touch_forms forms card.touch_url card.name %}{% endfor %}<!-- partial -->"
-        '{% include "leads/_quick_touch.html" with fragment="queue" target="closest article" %}'
+        '{% load selaras %}{% jinja "leads/quick_touch.html" lead=lead kinds=kinds fragment="queue" '
+        'target="closest article" next="/leads/queue/?page=2" %}'
     )
     with translation.override(language):
-        cards = [QueueCards(now=NOW).card_of(lead)]
-        html = template.render({"cards": cards, "lead": lead, "touch_kinds": QUICK_KINDS}, request)
-    card, partial = html.split("<!-- partial -->")
-    assert card == partial.strip()
+        html = render_to_string(
+            "leads/queue_cards.html",
+            {"leads": [lead], "clocks": {}, "kinds": QUICK_KINDS, "next": "/leads/queue/?page=2", "now": NOW}
+            | {"flash": ""},
+            request,
+            using="jinja2",
+        )
+        partial = template.render({"lead": lead, "kinds": QUICK_KINDS}, request)
+    card = html[html.index("<form ") : html.index("</form>") + len("</form>")]
+    token = 'name="csrfmiddlewaretoken" value="'
+    same = [part.split(token)[0] + part.split(token)[1].split('"', 1)[1] for part in (card, partial.strip())]
+    assert same[0] == same[1]  # the same form but for the token, masked anew each time
     action = f'action="/leads/{lead.pk}/touch/"'
-    assert card.count("<form ") == card.count(action) == card.count('name="csrfmiddlewaretoken"') == 1
+    assert card.count("<form ") == card.count(action) == card.count(token) == 1
     assert [card.count(f'type="submit" name="kind" value="{kind.value}"') for kind in QUICK_KINDS] == [1] * len(
         QUICK_KINDS
     )
     assert 'name="fragment" value="queue"' in card and 'name="next" value="/leads/queue/?page=2"' in card
     assert f"{label}</button>" in card and 'hx-target="closest article"' in card
-    assert "&lt;b&gt;O&#x27;Brien &amp; &quot;Co&quot;&lt;/b&gt;" in card and "<b>" not in card
+    assert "&lt;b&gt;O&#39;Brien &amp; &#34;Co&#34;&lt;/b&gt;" in card and "<b>" not in card
     assert f'aria-label="{group}&lt;b&gt;O' in card
 
 
-def test_quick_touch_forms_keep_braces_and_quotes_of_every_part_literally():
-    """The shared parts become a format string once a page: braces in them stay text, and a
-    lead's name or URL cannot reach into them."""
-    forms = QuickTouch(
-        kinds=QUICK_KINDS[:1],
-        csrf_input=mark_safe('<input type="hidden" name="csrfmiddlewaretoken" value="t{0}k">'),
-        fragment='q{"x"}',
-        target="closest article",
-        next_url="/leads/queue/?q={url}&page=2",
-    )
-    html = forms.forms("/leads/7/touch/", "{label} {0} <i>")
-    assert 'value="t{0}k"' in html and 'value="q{&quot;x&quot;}"' in html
-    assert 'value="/leads/queue/?q={url}&amp;page=2"' in html
-    assert html.count('action="/leads/7/touch/"') == 1
-    assert 'aria-label="Log a follow-up for {label} {0} &lt;i&gt;"' in html
+def test_a_page_of_cards_prints_one_csrf_token_for_all_its_forms(users, sales_team, slas, pinned, client):
+    _fill_queue(users, sales_team, 6)
+    client.force_login(users["sales_rep"])
+    page = client.get("/leads/queue/").content.decode()
+    cards = page[page.index('id="queue"') : page.rindex("</article>")]
+    tokens = [part.split('"', 1)[0] for part in cards.split('name="csrfmiddlewaretoken" value="')[1:]]
+    assert cards.count("<article ") == len(tokens) == 6 and len(set(tokens)) == 1
 
 
 def _statements(client, url: str) -> list[str]:
@@ -234,7 +262,7 @@ def test_the_queue_page_takes_the_same_statements_for_10_and_50_cards(client, us
     ten = _statements(client, "/leads/queue/")
     _fill_queue(users, sales_team, 60)
     response = client.get("/leads/queue/")
-    assert len(response.context["queue"]) == 50 and response.context["page"].paginator.count == 70
+    assert len(response.context["queue"].leads) == 50 and response.context["page"].paginator.count == 70
     fifty = _statements(client, "/leads/queue/")
     assert len(ten) == len(fifty) == QUEUE_STATEMENTS, "\n".join(fifty)
 
