@@ -1,10 +1,11 @@
 """The built-in metrics of many scorecards at once, in a constant number of statements.
 
-`kpis.metrics` measures one scope at a time, for the KPI page and targets. A scorecard run
-for every team and four periods repeated its ~20 queries per card, some of them pulling
-rows into Python. Here four set-based statements read what every card needs, plus the
-campaigns and (in `kpis.scorecards`) the targets: the same statements whatever the number
-of teams and periods. The values are exactly those `kpis.metrics` gives each card alone,
+The declared fast path of `kpis.metrics`, which defines each metric and measures one scope
+at a time, for the KPI page and targets: a scorecard run for every team and four periods
+would repeat its ~20 queries per card. Here four set-based statements (their SQL in
+`kpis.grouped_sql`) read what every card needs, plus the campaigns and (in
+`kpis.scorecards`) the targets, and the same formulas (`kpis.formulas`) turn them into
+values: the same statements whatever the number of teams and periods. The values are exactly those `kpis.metrics` gives each card alone,
 to the last bit of every float (tests/kpis/test_scorecards_grouped.py holds the proof).
 
 A lead's first assignment, first follow-up after it and whether it reached qualified are
@@ -36,16 +37,35 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Context, Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from statistics import median
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, connections
-from django.utils.dateparse import parse_datetime
 
 from kpis.formulas import rate, roi
+from kpis.grouped_sql import (
+    ASSIGNED_MEDIAN,
+    ASSIGNED_VALUES,
+    CREATED,
+    FIRST_RESPONSE_MEDIAN,
+    FIRST_RESPONSE_VALUES,
+    FIRST_RESPONSES,
+    ROUTES,
+    SLAS,
+    TEAMS,
+    WON,
+    bucket_sql,
+    fetch,
+    hours_between,
+    hours_sql,
+    median_sql,
+    money_value,
+    param,
+    postgres,
+)
 from kpis.metrics import BUILT_IN, ZERO, Scope, scope_range
 from kpis.models import Metric
 from leads.models import Campaign
@@ -140,7 +160,7 @@ def _together(first: Callable[[], Any], second: Callable[[], Any]) -> None:
     PostgreSQL works on both with a core each (SCORECARDS_PARALLEL, on by default).
     One after the other on SQLite, and inside a transaction, whose uncommitted rows another
     connection could not see (tests; a caller's atomic block)."""
-    if not (_postgres() and settings.SCORECARDS_PARALLEL) or connection.in_atomic_block:
+    if not (postgres() and settings.SCORECARDS_PARALLEL) or connection.in_atomic_block:
         first()
         second()
         return
@@ -235,125 +255,32 @@ class _Grid:
         rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(self.frames))
         params: list[Any] = []
         for f in self.frames:
-            params += [f.index, f.team_id, f.kind, _param(f.start), _param(f.end)]
+            params += [f.index, f.team_id, f.kind, param(f.start), param(f.end)]
         return f"card (i, team_id, kind, s, e) AS (VALUES {rows}), ", params
 
 
-def _bucket(column: str, bounds: list[datetime], low: int = 0, high: int | None = None) -> tuple[str, list[Any]]:
-    """SQL for the bucket of `column`, for rows in [bounds[0], bounds[-1]): the number of
-    inner bounds at or before it, found in [low, high] by halves (a nightly run has dozens
-    of bounds; a row costs a handful of comparisons, not dozens)."""
-    high = len(bounds) - 2 if high is None else high
-    if low == high:
-        return str(low), []
-    middle = (low + high + 1) // 2
-    below, below_params = _bucket(column, bounds, low, middle - 1)
-    above, above_params = _bucket(column, bounds, middle, high)
-    sql = f"CASE WHEN {column} < %s THEN {below} ELSE {above} END"
-    return sql, [_param(bounds[middle]), *below_params, *above_params]
-
-
-def _param(value: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _instant(value: Any) -> datetime:
-    """A timestamp as the ORM returns it: aware, in UTC (SQLite hands back text)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _amount(value: Any) -> Decimal:
-    """A sum of money as the ORM returns `Sum` of a DecimalField: SQLite sums them as floats,
-    and Django keeps 15 significant digits of the float."""
-    if value is None:
-        return ZERO
-    return value if isinstance(value, Decimal) else Context(prec=15).create_decimal_from_float(value)
-
-
-def _hours(later: Any, earlier: Any) -> float:
-    return (_instant(later) - _instant(earlier)).total_seconds() / 3600
-
-
-def _fetch(sql: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 # -- leads created: cohort, growth, breakdowns, time to assign ----------------------------------
-# A lead's teams other than its sales team: its campaign's and its creator's.
-TEAMS = """LEFT JOIN leads_campaign c ON c.id = l.campaign_id
-    LEFT JOIN teams_user u ON u.id = l.created_by_id"""
-
-# Leads created in the cards' periods or the periods before (growth); only those from the
-# first card's start on pay for the look-ups (reached qualified, first assigned).
-CREATED = """WITH {cards}facts AS (
-  SELECT l.id, l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
-         l.created_at, l.status, l.source, l.campaign_id, {bucket} AS bucket,
-         CASE WHEN l.created_at >= %s AND l.reached_qualified THEN 1 ELSE 0 END AS qualified,
-         CASE WHEN l.created_at >= %s THEN l.first_assigned_at END AS first_assigned
-    FROM leads_lead l {teams}
-   WHERE l.created_at >= %s AND l.created_at < %s
-)
-SELECT 'count', sales_team, campaign_team, creator_team, bucket, source, campaign_id,
-       COUNT(*), SUM(qualified), COUNT(CASE WHEN status = 'won' THEN 1 END),
-       COUNT(CASE WHEN status = 'rejected' THEN 1 END), CAST(NULL AS double precision)
-  FROM facts GROUP BY sales_team, campaign_team, creator_team, bucket, source, campaign_id
-UNION ALL
-SELECT 'reason', NULL, campaign_team, creator_team, bucket, r.reason, NULL, COUNT(*), NULL, NULL, NULL, NULL
-  FROM facts x JOIN leads_rejection r ON r.lead_id = x.id
- WHERE x.created_at >= %s AND (x.campaign_team IS NOT NULL OR x.creator_team IS NOT NULL)
- GROUP BY campaign_team, creator_team, bucket, r.reason
-UNION ALL
-{assigned}"""
-# PostgreSQL: the median per card, through the leads' three teams.
-ASSIGNED_MEDIAN = """SELECT 'median', i, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {median}
-  FROM ({routes}) routes WHERE first_assigned IS NOT NULL GROUP BY i"""
-# SQLite: the timestamps, to Python.
-ASSIGNED_VALUES = """SELECT 'value', sales_team, campaign_team, creator_team, bucket, created_at, first_assigned,
-       NULL, NULL, NULL, NULL, NULL
-  FROM facts WHERE first_assigned IS NOT NULL"""
-
-# The leads of `facts` in the cards whose range [s, e) holds `at`, one row per lead and card.
-ROUTES = """
-  SELECT k.i, x.* FROM facts x JOIN card k
-      ON k.kind = 'sales' AND k.team_id = x.sales_team AND x.{at} >= k.s AND x.{at} < k.e
-  UNION ALL
-  SELECT k.i, x.* FROM facts x JOIN card k
-      ON k.kind = 'marketing' AND k.team_id = x.campaign_team AND x.{at} >= k.s AND x.{at} < k.e
-  UNION ALL
-  SELECT k.i, x.* FROM facts x JOIN card k
-      ON k.kind = 'marketing' AND k.team_id = x.creator_team AND x.{at} >= k.s AND x.{at} < k.e
-   WHERE x.campaign_team IS NULL OR x.campaign_team <> x.creator_team"""
-
-
 def _created(grid: _Grid, totals: list[_Totals], campaigns: dict[int, _Campaign]) -> None:
     bounds = grid.bounds(before=True)
-    lowest = _param(min(f.start for f in grid.frames))
-    bucket, bucket_params = _bucket("l.created_at", bounds)
-    cards, card_params = grid.values() if _postgres() else ("", [])
-    if _postgres():
-        hours = _hours_sql("first_assigned", "created_at")
-        assigned = ASSIGNED_MEDIAN.format(median=_median_sql(hours), routes=ROUTES.format(at="created_at"))
+    lowest = param(min(f.start for f in grid.frames))
+    bucket, bucket_params = bucket_sql("l.created_at", bounds)
+    cards, card_params = grid.values() if postgres() else ("", [])
+    if postgres():
+        hours = hours_sql("first_assigned", "created_at")
+        assigned = ASSIGNED_MEDIAN.format(median=median_sql(hours), routes=ROUTES.format(at="created_at"))
     else:
         assigned = ASSIGNED_VALUES
     sql = CREATED.format(cards=cards, bucket=bucket, teams=TEAMS, assigned=assigned)
-    params = [*card_params, *bucket_params, lowest, lowest, _param(bounds[0]), _param(bounds[-1]), lowest]
+    params = [*card_params, *bucket_params, lowest, lowest, param(bounds[0]), param(bounds[-1]), lowest]
     waits = defaultdict(list)
-    for part, a, campaign_team, creator_team, k, name, other, n, qualified, won, rejected, value in _fetch(sql, params):
+    for part, a, campaign_team, creator_team, k, name, other, n, qualified, won, rejected, value in fetch(sql, params):
         if part == "median":
             totals[a].to_assign = value
             continue
         for frame in grid.lead_cards(a, campaign_team, creator_team):
             if part == "value":
                 if grid.inside(bounds, k, frame.start, frame.end):
-                    waits[frame.index].append(_hours(other, name))
+                    waits[frame.index].append(hours_between(other, name))
             elif part == "reason":
                 if frame.kind == MARKETING and grid.inside(bounds, k, frame.start, frame.end):
                     totals[frame.index].reasons[name] += n
@@ -377,41 +304,16 @@ def _add_created(totals: _Totals, frame: _Frame, source, campaign, n, qualified,
             counts[1] += won
 
 
-def _median_sql(hours: str) -> str:
-    """The median of an expression, to the bit of `statistics.median` (PostgreSQL): the mean
-    of the lower and the upper middle value, from one sort. `percentile_disc(f)` is the value
-    at position ceil(f × n); at f = 0.5 that is the lower middle, and a hair above 0.5 (less
-    than 1/n for any n below 10^14) the upper one, the same for an odd n. PostgreSQL computes
-    the two identical aggregates once."""
-    both = f"percentile_disc(ARRAY[0.5, {UPPER_MIDDLE}]) WITHIN GROUP (ORDER BY {hours})"
-    return f"(({both})[1] + ({both})[2]) / 2"
-
-
-UPPER_MIDDLE = "0.50000000000001"  # 0.5 + 1e-14
-
-
-def _hours_sql(later: str, earlier: str) -> str:
-    """Hours between two instants as Python's `timedelta.total_seconds() / 3600` gives them:
-    exact seconds (numeric) rounded once to a double, then divided."""
-    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision) / 3600"
-
-
 # -- leads won: revenue, revenue from campaigns, repeat customers -------------------------------
-WON = """SELECT l.team_id, c.team_id, u.team_id, l.campaign_id, {bucket}, l.company, COUNT(*), SUM(l.value)
-  FROM leads_lead l {teams}
- WHERE l.status = 'won' AND l.closed_at >= %s AND l.closed_at < %s
- GROUP BY 1, 2, 3, 4, 5, 6"""
-
-
 def _won(grid: _Grid, totals: list[_Totals], campaigns: dict[int, _Campaign]) -> None:
     """Revenue of the leads won (closed) in each card's period; the part from campaigns
     running in it (a marketing team's own); companies won, and how often."""
     bounds = grid.bounds()
-    bucket, bucket_params = _bucket("l.closed_at", bounds)
+    bucket, bucket_params = bucket_sql("l.closed_at", bounds)
     sql = WON.format(bucket=bucket, teams=TEAMS)
-    params = [*bucket_params, _param(bounds[0]), _param(bounds[-1])]
-    for sales_team, campaign_team, creator_team, campaign_id, k, company, n, value in _fetch(sql, params):
-        amount = _amount(value)
+    params = [*bucket_params, param(bounds[0]), param(bounds[-1])]
+    for sales_team, campaign_team, creator_team, campaign_id, k, company, n, value in fetch(sql, params):
+        amount = money_value(value)
         for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
             if not grid.inside(bounds, k, frame.start, frame.end):
                 continue
@@ -441,64 +343,37 @@ def _counts_for(campaign: _Campaign, frame: _Frame) -> bool:
 
 
 # -- first responses ---------------------------------------------------------------------------
-# Leads first assigned in the cards' periods, with their first follow-up at or after it.
-FIRST_RESPONSES = """WITH {cards}facts AS (
-  SELECT l.team_id AS sales_team, c.team_id AS campaign_team, u.team_id AS creator_team,
-         {bucket} AS bucket, l.first_assigned_at AS first_assigned, l.first_response_at AS first_touch
-    FROM leads_lead l {teams}
-   WHERE l.first_assigned_at >= %s AND l.first_assigned_at < %s AND l.first_response_at IS NOT NULL
-)
-{select}"""
-FIRST_RESPONSE_MEDIAN = """SELECT i, {median} FROM ({routes}) routes WHERE first_touch IS NOT NULL GROUP BY i"""
-FIRST_RESPONSE_VALUES = """SELECT sales_team, campaign_team, creator_team, bucket, first_assigned, first_touch
-  FROM facts WHERE first_touch IS NOT NULL"""
-
-
 def _first_responses(grid: _Grid, totals: list[_Totals]) -> None:
     bounds = grid.bounds()
-    bucket, bucket_params = _bucket("l.first_assigned_at", bounds)
-    span = [_param(bounds[0]), _param(bounds[-1])]
-    if _postgres():
+    bucket, bucket_params = bucket_sql("l.first_assigned_at", bounds)
+    span = [param(bounds[0]), param(bounds[-1])]
+    if postgres():
         cards, card_params = grid.values()
-        hours = _hours_sql("first_touch", "first_assigned")
-        select = FIRST_RESPONSE_MEDIAN.format(median=_median_sql(hours), routes=ROUTES.format(at="first_assigned"))
+        hours = hours_sql("first_touch", "first_assigned")
+        select = FIRST_RESPONSE_MEDIAN.format(median=median_sql(hours), routes=ROUTES.format(at="first_assigned"))
         sql = FIRST_RESPONSES.format(cards=cards, bucket=bucket, teams=TEAMS, select=select)
-        for index, hours_median in _fetch(sql, [*card_params, *bucket_params, *span]):
+        for index, hours_median in fetch(sql, [*card_params, *bucket_params, *span]):
             totals[index].first_response = hours_median
         return
     sql = FIRST_RESPONSES.format(cards="", bucket=bucket, teams=TEAMS, select=FIRST_RESPONSE_VALUES)
     waits = defaultdict(list)
-    for sales_team, campaign_team, creator_team, k, assigned, touched in _fetch(sql, [*bucket_params, *span]):
+    for sales_team, campaign_team, creator_team, k, assigned, touched in fetch(sql, [*bucket_params, *span]):
         for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
             if grid.inside(bounds, k, frame.start, frame.end):
-                waits[frame.index].append(_hours(touched, assigned))
+                waits[frame.index].append(hours_between(touched, assigned))
     for index, hours in waits.items():
         totals[index].first_response = median(hours)
 
 
 # -- SLA compliance and breaches ---------------------------------------------------------------
-# Response and cadence clocks that fell due (met; breached, waived left out) by team, and
-# breaches that fell due, not waived, by sales team and by the marketing team that owed them.
-SLAS = """SELECT 'clock', c.team_id, NULL, c.kind, {clock_bucket},
-       COUNT(CASE WHEN c.state = 'met' THEN 1 END), COUNT(CASE WHEN c.state = 'breached' AND b.waived = %s THEN 1 END)
-  FROM slas_clock c LEFT JOIN slas_breach b ON b.clock_id = c.id AND c.state = 'breached'
- WHERE c.kind IN ('response', 'cadence') AND c.due_at >= %s AND c.due_at < %s
- GROUP BY 2, 4, 5
-UNION ALL
-SELECT 'breach', b.team_id, b.responsible_team_id, NULL, {breach_bucket}, COUNT(*), NULL
-  FROM slas_breach b
- WHERE b.waived = %s AND b.due_at >= %s AND b.due_at < %s
- GROUP BY 2, 3, 5"""
-
-
 def _slas(grid: _Grid, totals: list[_Totals]) -> None:
     bounds = grid.bounds()
-    clock_bucket, clock_params = _bucket("c.due_at", bounds)
-    breach_bucket, breach_params = _bucket("b.due_at", bounds)
-    span = [_param(bounds[0]), _param(bounds[-1])]
+    clock_bucket, clock_params = bucket_sql("c.due_at", bounds)
+    breach_bucket, breach_params = bucket_sql("b.due_at", bounds)
+    span = [param(bounds[0]), param(bounds[-1])]
     sql = SLAS.format(clock_bucket=clock_bucket, breach_bucket=breach_bucket)
     params = [*clock_params, False, *span, *breach_params, False, *span]
-    for part, team, responsible_team, kind, k, n, breached in _fetch(sql, params):
+    for part, team, responsible_team, kind, k, n, breached in fetch(sql, params):
         if part == "clock":
             # A team's compliance counts the clocks of the team, whatever its kind.
             for frame in grid.by_team.get((SALES, team), []) + grid.by_team.get((MARKETING, team), []):

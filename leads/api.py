@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from leads import selectors, services
 from leads.filters import LeadFilter
 from leads.models import Campaign, Lead, Rejection, Status, Touch
-from salesmarketing.api import FlatListSerializer
 from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Team, User
@@ -112,7 +111,6 @@ class LeadSerializer(serializers.ModelSerializer):
             "likely_duplicates",
         ]
         read_only_fields = ["created_at", "assigned_at", "closed_at"]
-        list_serializer_class = FlatListSerializer
 
     @extend_schema_field(SlaStatusSerializer(many=True, allow_null=True))
     def get_sla_status(self, lead: Lead) -> list[dict] | None:

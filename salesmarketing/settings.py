@@ -342,7 +342,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "salesmarketing.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "salesmarketing.api.FilterBackend",
+        "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
