@@ -5,8 +5,9 @@ at a time, for the KPI page and targets: a scorecard run for every team and four
 would repeat its ~20 queries per card. Here four set-based statements (their SQL in
 `kpis.grouped_sql`) read what every card needs, plus the campaigns and (in
 `kpis.scorecards`) the targets, and the same formulas (`kpis.formulas`) turn them into
-values: the same statements whatever the number of teams and periods. The values are exactly those `kpis.metrics` gives each card alone,
-to the last bit of every float (tests/kpis/test_scorecards_grouped.py holds the proof).
+values: the same statements whatever the number of teams and periods. The values are
+exactly those `kpis.metrics` gives each card alone, to the last bit of every float
+(tests/kpis/test_scorecards_grouped.py holds the proof).
 
 A lead's first assignment, first follow-up after it and whether it reached qualified are
 read as stored on the lead (`leads.services.facts`), not looked up in the history tables.
