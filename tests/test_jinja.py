@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.template import engines
+from django.template import TemplateSyntaxError, engines
 from django.test import RequestFactory
 from django.utils import timezone, translation
 from jinja2 import UndefinedError
@@ -56,3 +56,12 @@ def test_the_django_tag_includes_a_jinja_template_with_the_request():
     out = html.render({"lead": lead, "kinds": []}, request)
     assert out.startswith('<p><form method="post" action="/leads/3/touch/"')
     assert 'name="csrfmiddlewaretoken"' in out and "&lt;form" not in out
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["{% jinja %}", '{% jinja "leads/quick_touch.html" lead %}'],
+)
+def test_the_django_tag_wants_a_name_and_only_named_values(tag):
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string("{% load selaras %}" + tag)

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
+from django.template.base import token_kwargs
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -67,9 +67,26 @@ def money(value, currency: str | None = None) -> str:
     return f"{currency or settings.CURRENCY} {amount}"
 
 
-@register.simple_tag(takes_context=True)
-def jinja(context, template_name: str, **values) -> SafeString:
+class JinjaNode(template.Node):
+    def __init__(self, template_name: template.base.FilterExpression, values: dict):
+        self.template_name = template_name
+        self.values = values
+
+    def render(self, context) -> str:
+        values = {name: value.resolve(context) for name, value in self.values.items()}
+        return render_to_string(self.template_name.resolve(context), values, context.get("request"), using="jinja2")
+
+
+@register.tag
+def jinja(parser, token) -> JinjaNode:
     """`{% jinja "leads/lead_table.html" rows=rows %}`: a template of the hot pages' Jinja2
     engine (salesmarketing/jinja.py) rendered in place with `values` and the request (its
-    CSRF token and language). Jinja2 escapes what it prints, so its output is safe."""
-    return mark_safe(render_to_string(template_name, values, context.get("request"), using="jinja2"))  # noqa: S308
+    CSRF token and language). Jinja2 escapes what it prints; like `{% include %}`'s, the
+    node's output goes into the page as it is."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} needs a template name")
+    values = token_kwargs(bits[2:], parser)
+    if len(values) != len(bits) - 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes only name=value pairs after the name")
+    return JinjaNode(parser.compile_filter(bits[1]), values)
