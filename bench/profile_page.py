@@ -151,6 +151,9 @@ CATEGORIES = [
     ("rest_framework/fields.py", None, "API: serializers"),
     ("rest_framework/relations.py", None, "API: serializers"),
     ("/templatetags/", None, "templates (and form widgets)"),
+    ("/jinja2/", None, "templates (and form widgets)"),  # Jinja2 itself and the apps' jinja2/ templates
+    ("/markupsafe/", None, "templates (and form widgets)"),
+    ("salesmarketing/jinja.py", None, "templates (and form widgets)"),
     ("django/template/", None, "templates (and form widgets)"),
     ("django/forms/", None, "templates (and form widgets)"),
     ("crispy_forms/", None, "templates (and form widgets)"),

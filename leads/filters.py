@@ -83,7 +83,12 @@ class LeadFilter(django_filters.FilterSet):
             and user.role in (Role.SALES_MANAGER, Role.SALES_REP)
         ):
             owners = owners.filter(team_id=user.team_id)
-        self.filters["owner"].queryset = owners.order_by("first_name", "username")
+        # The choices' labels are all a list's filter reads of them.
+        self.filters["owner"].queryset = owners.order_by("first_name", "username").only(
+            "pk", "first_name", "last_name", "username"
+        )
+        self.filters["campaign"].queryset = self.filters["campaign"].queryset.only("pk", "name")
+        self.filters["team"].queryset = self.filters["team"].queryset.only("pk", "name")
         for name in ("owner", "campaign", "team"):
             self.filters[name].extra["empty_label"] = _("Any")
 

@@ -60,27 +60,31 @@ def _creatable_teams(user) -> QuerySet[Team]:
 
 # -- list, queue, export ------------------------------------------------------------------------
 def lead_list(request: HttpRequest) -> HttpResponse:
-    leads = selectors.lead_list(user=request.user)
-    filters = LeadFilter(request.GET, queryset=leads, user=request.user)
-    found = filters.qs if filters.is_valid() else leads.none()
+    visible = selectors.lead_list(user=request.user)
+    filters = LeadFilter(request.GET, queryset=visible, user=request.user)
+    found = filters.qs if filters.is_valid() else visible.none()
     page = DeferredJoinPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     can_bulk = permissions.can_assign_in_bulk(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     teams = _creatable_teams(request.user)
-    rows = list(page.object_list)
+    leads = list(page.object_list)
+    count = page.paginator.count
     context = {
         "filters": filters,
+        "team_filter": permissions.sees_every_team(request.user),
         "page": page,
-        "rows": rows,
-        "clocks": sla_selectors.urgent_clocks(leads=rows),
+        "leads": leads,
+        "count_text": ngettext("%(counter)s lead", "%(counter)s leads", count) % {"counter": count},
+        "clocks": sla_selectors.urgent_clocks(leads=leads),
         "now": timezone.now(),
+        "time_zone": timezone.get_current_timezone_name(),
         "query": query.urlencode(),
         "can_bulk": can_bulk,
         "bulk_owners": selectors.lead_owner_choices(user=request.user, teams=teams) if can_bulk else [],
         "can_create": teams.exists(),
     }
-    return render(request, "leads/lead_list.html", context)
+    return render(request, "leads/lead_list.html", context, using="jinja2")
 
 
 def lead_export(request: HttpRequest) -> StreamingHttpResponse:
@@ -125,14 +129,20 @@ def lead_queue(request: HttpRequest) -> HttpResponse:
     """The rep's open leads, most urgent first, 50 to a page (a busy rep has hundreds)."""
     queue = selectors.lead_queue_page(user=request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
     is_rep = permissions.role_of(request.user) == Role.SALES_REP
+    count, unanswered = queue.page.paginator.count, queue.unanswered
+    waiting = ngettext(
+        "%(counter)s waiting for a first follow-up", "%(counter)s waiting for a first follow-up", unanswered
+    )
     context = {
         "page": queue.page,
         "queue": queue,
+        "count_text": ngettext("%(counter)s open lead", "%(counter)s open leads", count) % {"counter": count},
+        "unanswered_text": waiting % {"counter": unanswered} if unanswered else "",
         "unassigned": selectors.lead_claimable(user=request.user) if is_rep else [],
-        "touch_kinds": QUICK_KINDS,
+        "kinds": QUICK_KINDS,
         "now": timezone.now(),
     }
-    return render(request, "leads/queue.html", context)
+    return render(request, "leads/queue.html", context, using="jinja2")
 
 
 # -- one lead -------------------------------------------------------------------------------------

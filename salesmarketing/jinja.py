@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.timesince import timesince
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from jinja2 import Environment, StrictUndefined
 
 from leads.models import Source, Status
@@ -51,6 +53,18 @@ def labels(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+def query_with(request: HttpRequest, **changes) -> str:
+    """The request's query string with some parameters replaced, or dropped when empty (for
+    paging and sorting links)."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
 def chosen(field) -> set[str]:
     """The submitted values of a form's choice field, as strings (to mark its options selected)."""
     value = field.value()
@@ -67,6 +81,10 @@ def environment(**options) -> Environment:
     env.globals.update(
         url=url,
         static=static,
+        get_language=get_language,
+        get_messages=get_messages,
+        LANGUAGES=settings.LANGUAGES,
+        query_with=query_with,
         due_badge=due_badge,
         clock_badge=clock_badge,
         chosen=chosen,
@@ -80,7 +98,6 @@ def environment(**options) -> Environment:
         localtime=localtime,
         duration=duration,
         money=money,
-        timesince=timesince,
         status_class=status_class,
         kind_icon=kind_icon,
     )

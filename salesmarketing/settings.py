@@ -117,11 +117,15 @@ TEMPLATES = [
             ],
         },
     },
-    # The hot pages' tables and cards (each app's jinja2/ folder; salesmarketing/jinja.py).
+    # The hot pages, their tables and cards, and the layout's pieces (each app's jinja2/ folder;
+    # salesmarketing/jinja.py).
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "APP_DIRS": True,
-        "OPTIONS": {"environment": "salesmarketing.jinja.environment"},
+        "OPTIONS": {
+            "environment": "salesmarketing.jinja.environment",
+            "context_processors": ["teams.context_processors.navigation"],
+        },
     },
 ]
 

@@ -90,10 +90,15 @@ def can_manage_closed_dates(user: Any, team: Any) -> bool:
 
 
 # --- leads, touches, rejections ------------------------------------------------------
+def sees_every_team(user: Any) -> bool:
+    """Whether the user sees the leads of every sales team (else of their own, or their own leads)."""
+    return role_of(user) in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}
+
+
 def lead_scope(user: Any, prefix: str = "") -> Q:
     """Leads a user may see. `prefix` scopes related rows, e.g. `lead__` for touches."""
     role = role_of(user)
-    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+    if sees_every_team(user):
         return EVERYTHING
     if role == Role.SALES_MANAGER and user.team_id:
         return Q(**{f"{prefix}team_id": user.team_id})

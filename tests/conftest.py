@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.template.backends import jinja2 as jinja2_backend
+from django.test.signals import template_rendered
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -19,6 +21,22 @@ def _english_and_the_default_zone_after_each_test():
     yield
     translation.deactivate()
     timezone.deactivate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_pages_tell_the_test_client_their_context():
+    """Django's test environment has its own templates report what they render, so that a
+    test reads `response.context`; the same for the Jinja2 pages."""
+    render = jinja2_backend.Template.render
+
+    def render_and_report(self, context=None, request=None):
+        context = {} if context is None else context
+        template_rendered.send(sender=self, template=self, context=context)
+        return render(self, context, request)
+
+    jinja2_backend.Template.render = render_and_report
+    yield
+    jinja2_backend.Template.render = render
 
 
 @pytest.fixture(autouse=True)

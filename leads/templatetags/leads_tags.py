@@ -54,18 +54,6 @@ def _quick_buttons(kinds: tuple[Touch.Kind, ...], language: str | None) -> list[
     return [QuickButton(kind.value, kind_icon(kind.value), _("Log %(kind)s") % {"kind": kind.label}) for kind in kinds]
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
-    """The current query string with some parameters replaced (for sorting and paging links)."""
-    query = context["request"].GET.copy()
-    for key, value in changes.items():
-        if value in (None, ""):
-            query.pop(key, None)
-        else:
-            query[key] = value
-    return query.urlencode()
-
-
 @register.filter
 def rejection_reason(code: str) -> str:
     """The words for a rejection reason code (as stored in a scorecard)."""

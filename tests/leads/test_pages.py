@@ -641,3 +641,15 @@ def test_the_lead_list_keeps_the_chosen_filters_selected_and_escapes_the_choices
         in page
     )
     assert "Chosen" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("sales_manager", False), ("sales_rep", False), ("marketer", True), ("marketing_manager", True), ("admin", True)],
+)
+def test_the_team_filter_is_offered_to_those_who_see_more_than_one_team(client, users, sales_team, role, shown):
+    LeadFactory(team=sales_team, owner=users["sales_rep"])
+    client.force_login(users[role])
+    page = client.get("/leads/").content.decode()
+    assert ('<select name="team" id="id_team"' in page) is shown
+    assert f'<option value="{sales_team.pk}">{sales_team.name}</option>' in page or not shown
