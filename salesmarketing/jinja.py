@@ -1,9 +1,12 @@
-"""The Jinja2 environment of the hot pages' templates (the lead list's table, the rep's queue).
+"""The Jinja2 environment of the hot pages (the lead list, the rep's queue) and of the layout's
+pieces that every page shares (teams/jinja2/layout/: head, menu, messages, pager, scripts).
 
-Those templates sit in each app's `jinja2/` folder (Django's convention for this backend) and
-are included in the Django pages with `{% jinja "name" key=value %}` (teams.templatetags.
-selaras), or rendered alone for an htmx fragment with `render(..., using="jinja2")`. Jinja2
-renders fifty rows several times faster than Django's engine, with the same escaping.
+Those templates sit in each app's `jinja2/` folder (Django's convention for this backend). A
+hot page is rendered with `render(..., using="jinja2")` on `layout/base.html`; Django's pages
+include the pieces, or a table or card, with `{% jinja "name" key=value %}` (teams.templatetags.
+selaras), so that both engines show one layout. Jinja2 renders fifty rows several times faster
+than Django's engine, with the same escaping. Plurals are translated in Python (ngettext), as
+`makemessages` does not find them in these templates.
 
 They read like Django templates, with the names below: `_("text")` translates (written so,
 `makemessages` finds it; with values, `_("Hello %(name)s")|format(name=...)`), `url(name, *args)`
