@@ -79,7 +79,7 @@ class JinjaNode(template.Node):
 
 @register.tag
 def jinja(parser, token) -> JinjaNode:
-    """`{% jinja "leads/lead_table.html" rows=rows %}`: a template of the hot pages' Jinja2
+    """`{% jinja "layout/pagination.html" page=page %}`: a template of the hot pages' Jinja2
     engine (salesmarketing/jinja.py) rendered in place with `values` and the request (its
     CSRF token and language). Jinja2 escapes what it prints; like `{% include %}`'s, the
     node's output goes into the page as it is."""
