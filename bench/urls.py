@@ -3,9 +3,9 @@
 - `/bench/floor/?page=N`: a plain `render()` of 50 leads in a table, with none of the
   product's logic (no permission check, no filter form, no layout): what any Django list
   of this size costs on this machine, the floor the lead list is compared with. It lists
-  the signed-in manager's team, newest first, as the lead list does, so that both run
-  the same SQL (a count and one page through the team/created index) and the
-  difference between them is the product's own work.
+  the signed-in manager's team, newest first, as the lead list does, through Django's own
+  paginator (a count, then the page's rows joined to their team, owner and campaign),
+  which is what a plain list does.
 - `/bench/hello/`: a bare `HttpResponse`, the cost of the middleware stack alone.
 
 Both sit behind the same login middleware as every page, so they are measured with the

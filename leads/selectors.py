@@ -24,6 +24,29 @@ def lead_list(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.filter(permissions.lead_scope(user)).select_related("owner", "team", "campaign")
 
 
+# What a row of the lead list shows (leads/jinja2/leads/lead_table.html): a lead's other
+# columns, and its owner's, are left unread.
+LIST_ROW_FIELDS = (
+    "name",
+    "company",
+    "status",
+    "source",
+    "value",
+    "created_at",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "team__name",
+    "team__currency",
+    "campaign__name",
+)
+
+
+def lead_rows(*, user: User) -> QuerySet[Lead]:
+    """`lead_list` with only the columns a row of the list shows."""
+    return lead_list(user=user).only(*LIST_ROW_FIELDS)
+
+
 # -- the rep's queue ------------------------------------------------------------------------------
 def _answered() -> Exists:
     """Whether the lead has had a follow-up since it was assigned (to its current owner)."""
@@ -182,6 +205,11 @@ def lead_owner_choices(*, user: User, teams: QuerySet) -> QuerySet[User]:
     if role == Role.SALES_REP:
         return reps.filter(pk=user.pk)
     return reps.none()
+
+
+def lead_owner_labels(*, user: User, teams: QuerySet) -> QuerySet[User]:
+    """`lead_owner_choices` with only what a select's options show: names and team."""
+    return lead_owner_choices(user=user, teams=teams).only("first_name", "last_name", "username", "team__name")
 
 
 def campaign_status_counts(*, campaign: Campaign) -> list[tuple[str, str, int]]:

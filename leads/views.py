@@ -60,7 +60,7 @@ def _creatable_teams(user) -> QuerySet[Team]:
 
 # -- list, queue, export ------------------------------------------------------------------------
 def lead_list(request: HttpRequest) -> HttpResponse:
-    visible = selectors.lead_list(user=request.user)
+    visible = selectors.lead_rows(user=request.user)
     filters = LeadFilter(request.GET, queryset=visible, user=request.user)
     found = filters.qs if filters.is_valid() else visible.none()
     page = DeferredJoinPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -81,7 +81,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "time_zone": timezone.get_current_timezone_name(),
         "query": query.urlencode(),
         "can_bulk": can_bulk,
-        "bulk_owners": selectors.lead_owner_choices(user=request.user, teams=teams) if can_bulk else [],
+        "bulk_owners": selectors.lead_owner_labels(user=request.user, teams=teams) if can_bulk else [],
         "can_create": teams.exists(),
     }
     return render(request, "leads/lead_list.html", context, using="jinja2")

@@ -65,3 +65,26 @@ def test_the_django_tag_includes_a_jinja_template_with_the_request():
 def test_the_django_tag_wants_a_name_and_only_named_values(tag):
     with pytest.raises(TemplateSyntaxError):
         engines["django"].from_string("{% load selaras %}" + tag)
+
+
+@pytest.mark.django_db
+def test_a_model_choice_fields_options_are_djangos_own_read_in_one_plain_select(sales_team, django_assert_num_queries):
+    from django import forms
+
+    from leads.models import Campaign
+    from salesmarketing.jinja import choices
+
+    Campaign.objects.create(name="<i>Flash</i>", channel="ads", team=sales_team, start_date="2026-11-01")
+    Campaign.objects.create(name="Expo", channel="event", team=sales_team, start_date="2026-11-02")
+
+    class Form(forms.Form):
+        campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("name"), empty_label="Any")
+        kind = forms.ChoiceField(choices=[("a", "A"), ("b", "B")])
+
+    form = Form()
+    djangos = [(str(value), str(label)) for value, label in form["campaign"].field.choices]
+    with django_assert_num_queries(1):
+        ours = choices(form["campaign"])
+    assert [(str(value), label) for value, label in ours] == djangos
+    assert ours[0] == ("", "Any") and ours[1][1] == "<i>Flash</i>" and len(ours) == 3
+    assert choices(form["kind"]) == [("a", "A"), ("b", "B")]
