@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from teams.models import ClosedDate
 
@@ -17,8 +18,10 @@ def test_a_sales_manager_logs_in_and_opens_every_page_in_the_menu(page, login, u
     login("sales.manager")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     for name in ["Leads", "SLAs", "Breaches", "KPIs", "Scorecards", "Dashboard"]:
-        page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-        assert page.locator("h1").count() == 1
+        link = page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+        with page.expect_navigation():  # the new page, not the one being left
+            link.click()
+        expect(page.locator("h1")).to_have_count(1)
         assert page.locator("h1").inner_text()
 
 
