@@ -40,6 +40,8 @@ SHOTS = [
     ("breaches.png", "sales.manager", "/breaches/", False),
     ("scorecards.png", "marketing.manager", "/scorecards/", False),
     ("insights.png", "marketing.manager", "/insights/", False),
+    ("time-off.png", "sales.manager", "/teams/time-off/", False),
+    ("time-off-phone.png", "rep1", "/teams/time-off/", True),
 ]
 
 

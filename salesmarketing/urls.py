@@ -18,6 +18,7 @@ from teams import views_tokens
 router = DefaultRouter()
 router.register("teams", teams_api.TeamViewSet, basename="team")
 router.register("users", teams_api.UserViewSet, basename="user")
+router.register("time-off", teams_api.TimeOffViewSet, basename="time-off")
 router.register("campaigns", leads_api.CampaignViewSet, basename="campaign")
 router.register("leads", leads_api.LeadViewSet, basename="lead")
 router.register("slas", slas_api.SlaViewSet, basename="sla")

@@ -5,6 +5,7 @@ Also the token endpoints: obtain with a password, rotate and revoke one's own.
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,10 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from salesmarketing.limits import INSTANT_VALIDATORS
 from salesmarketing.ratelimit import ScopedRateThrottle
 from teams import permissions as policy
-from teams import services, tokens
-from teams.models import ClosedDate, Role, Team, User
+from teams import selectors, services, tokens
+from teams.models import ClosedDate, Role, Team, TimeOff, User
 
 
 class AdminWritesOrReadOnly(permissions.BasePermission):
@@ -69,6 +71,7 @@ class TeamSerializer(serializers.ModelSerializer):
             "break_end",
             "holiday_country",
             "currency",
+            "auto_route",
             "closed_dates",
         ]
         # Uniqueness and the calendar rules are checked by the service (model validation).
@@ -109,6 +112,9 @@ class TeamViewSet(
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+    away = serializers.BooleanField(
+        required=False, help_text=gettext_lazy("Away now: routing passes the person over (SPEC §11).")
+    )
 
     class Meta:
         model = User
@@ -123,6 +129,7 @@ class UserSerializer(serializers.ModelSerializer):
             "team",
             "language",
             "is_active",
+            "away",
         ]
         # Username uniqueness is checked by the service (model validation) in the same breath as the rest.
         extra_kwargs = {"username": {"validators": []}}
@@ -134,10 +141,29 @@ class UserSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict) -> User:
         validated_data.pop("is_active", None)
-        return services.user_create(**validated_data)
+        away = validated_data.pop("away", False)
+        user = services.user_create(**validated_data)
+        return services.user_away_set(user=user, by=self.context["request"].user, away=away) if away else user
 
     def update(self, instance: User, validated_data: dict) -> User:
-        return services.user_update(user=instance, **validated_data)
+        by = self.context["request"].user
+        away = validated_data.pop("away", None)
+        if validated_data:
+            instance = services.user_update(user=instance, **validated_data)
+        if away is not None:
+            instance = services.user_away_set(user=instance, by=by, away=away)
+        return instance
+
+
+class UserWrites(AdminWritesOrReadOnly):
+    """Admins write users; anyone may PATCH `away` alone for whom the policy lets them set
+    it (themselves; a sales manager their team), SPEC §1 and §11."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if super().has_object_permission(request, view, obj):
+            return True
+        only_away = request.method == "PATCH" and isinstance(request.data, dict) and set(request.data) == {"away"}
+        return only_away and policy.can_manage_availability(request.user, obj)
 
 
 class UserViewSet(
@@ -148,7 +174,7 @@ class UserViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = UserSerializer
-    permission_classes = [AdminWritesOrReadOnly]
+    permission_classes = [UserWrites]
     filterset_fields = ["role", "team", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering_fields = ["username", "id"]
@@ -156,6 +182,72 @@ class UserViewSet(
 
     def get_queryset(self):
         return User.objects.filter(policy.user_scope(self.request.user)).order_by("username")
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, help_text=gettext_lazy("Whose time off; default: yours.")
+    )
+    start = serializers.DateTimeField(validators=INSTANT_VALIDATORS)
+    end = serializers.DateTimeField(validators=INSTANT_VALIDATORS)
+
+    class Meta:
+        model = TimeOff
+        fields = ["id", "user", "start", "end", "reason", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # another team's people are not found; a teammate's is the service's 403
+            self.fields["user"].queryset = User.objects.filter(policy.user_scope(request.user))
+
+    def create(self, validated_data: dict) -> TimeOff:
+        by = self.context["request"].user
+        return services.time_off_add(by=by, user=validated_data.pop("user", by), **validated_data)
+
+    def update(self, instance: TimeOff, validated_data: dict) -> TimeOff:
+        if "user" in validated_data and validated_data.pop("user") != instance.user:
+            raise serializers.ValidationError({"user": [_("Time off stays with its person; enter it again instead.")]})
+        return services.time_off_change(time_off=instance, by=self.context["request"].user, **validated_data)
+
+
+class TimeOffFilter(django_filters.FilterSet):
+    ends_after = django_filters.IsoDateTimeFilter(
+        field_name="end", lookup_expr="gt", validators=INSTANT_VALIDATORS, label=gettext_lazy("Ends after")
+    )
+    starts_before = django_filters.IsoDateTimeFilter(
+        field_name="start", lookup_expr="lt", validators=INSTANT_VALIDATORS, label=gettext_lazy("Starts before")
+    )
+
+    class Meta:
+        model = TimeOff
+        fields = ["user", "ends_after", "starts_before"]
+
+
+class TimeOffWrites(permissions.BasePermission):
+    """Changing or removing a stretch of time off is for whom the policy lets set it."""
+
+    def has_object_permission(self, request, view, time_off: TimeOff) -> bool:
+        return request.method in permissions.SAFE_METHODS or policy.can_manage_availability(request.user, time_off.user)
+
+
+class TimeOffViewSet(viewsets.ModelViewSet):
+    """Time off (SPEC §11): one's own; a sales manager their team's; admins everyone's.
+    A day off is local midnight to midnight in the team's zone, sent as two instants."""
+
+    serializer_class = TimeOffSerializer
+    permission_classes = [permissions.IsAuthenticated, TimeOffWrites]
+    filterset_class = TimeOffFilter
+    search_fields = []
+    ordering_fields = ["start", "end"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.time_off_list(user=self.request.user).order_by("start", "pk")
+
+    def perform_destroy(self, instance: TimeOff) -> None:
+        services.time_off_remove(time_off=instance, by=self.request.user)
 
 
 class TokenSerializer(serializers.Serializer):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from teams import services
-from teams.models import ClosedDate, Role, Team, User
+from django.utils import timezone
+
+from teams import selectors, services
+from teams.models import ClosedDate, Role, Team, TimeOff, User
 
 DEMO_PASSWORD = "selaras-demo"  # noqa: S105 (the documented demo login)
 
@@ -60,3 +63,25 @@ def seed(*, on: date) -> int:
             user.save(update_fields=["is_staff", "is_superuser"])
         created += 1
     return created
+
+
+def seed_availability(*, now: datetime) -> int:
+    """Someone off in the demo's Jakarta team: Eko on leave from yesterday until tomorrow
+    (whole days), Dewi at a training next week for an afternoon. Only for whoever has no time
+    off yet; returns how many stretches were entered."""
+    eko, dewi = User.objects.get(username="rep2"), User.objects.get(username="rep1")
+    manager = User.objects.get(username="sales.manager")
+    today = timezone.localdate(now, timezone=ZoneInfo(eko.team.timezone))
+    next_monday = today + timedelta(days=7 - today.weekday())
+    afternoon = datetime.combine(next_monday, time(13), ZoneInfo(dewi.team.timezone))
+    leave = selectors.time_off_day_span(person=eko, first=today - timedelta(days=1), last=today + timedelta(days=1))
+    wanted = [
+        (eko, *leave, "Cuti tahunan"),
+        (dewi, afternoon, afternoon + timedelta(hours=4), "Product training"),
+    ]
+    entered = 0
+    for person, start, end, reason in wanted:
+        if not TimeOff.objects.filter(user=person).exists():
+            services.time_off_add(by=manager, user=person, start=start, end=end, reason=reason)
+            entered += 1
+    return entered

@@ -93,6 +93,8 @@ class Team(models.Model):
         help_text=_("ISO country code, e.g. ID; leave empty for no public holidays."),
     )
     currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    # A sales team's new leads without an owner go to a rep at once, by its routing rules (SPEC §11).
+    auto_route = models.BooleanField(_("route new leads automatically"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -169,6 +171,8 @@ class User(AbstractUser):
     digest_enabled = models.BooleanField(_("weekly breach digest"), default=True)
     digest_when_empty = models.BooleanField(_("send the digest even when there is nothing to report"), default=False)
     reminders_enabled = models.BooleanField(_("a reminder when a lead's SLA is at risk"), default=False)
+    # Set by the person (or their manager) for a while away from leads: routing passes them over.
+    away = models.BooleanField(_("away"), default=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
@@ -228,3 +232,36 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.team} · {self.get_role_display()}"
+
+
+class TimeOff(models.Model):
+    """A stretch when someone is off (leave, sickness, training; SPEC §11): from `start` until
+    `end`, exact instants; a day off runs from local midnight to midnight in the team's zone.
+    Routing, round-robin and assignments by others pass a rep over while it lasts."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off", verbose_name=_("person")
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("entered"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_ends_after_start"),
+        ]
+        indexes = [
+            # teams.selectors: who is off at an instant, and a person's time off that has not ended.
+            models.Index(fields=["user", "end"], name="time_off_user_end_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"

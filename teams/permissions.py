@@ -20,6 +20,8 @@ Objects of other apps are used by attribute only (`lead.team_id`,
 | create / edit SLAs                  | yes   | own team's    | volume SLAs own team owes | no | no     |
 | see breaches and scorecards         | all   | own team      | all               | own       | all      |
 | KPIs, targets, measurements         | yes   | own team      | own team          | no        | no       |
+| time off and the away switch        | all   | own team's    | own               | own       | own      |
+| routing rules                       | yes   | own team      | no                | no        | no       |
 | manage users and teams              | yes   | no            | no                | no        | no       |
 
 (*) a rep sees their own leads and their team's unassigned ones, and may claim
@@ -87,6 +89,28 @@ def can_manage_users_and_teams(user: Any) -> bool:
 def can_manage_closed_dates(user: Any, team: Any) -> bool:
     """Admins, and the managers of the team, add and remove its closed dates."""
     return is_admin(user) or (is_manager(user) and _in_team(user, team.pk))
+
+
+# --- availability: time off and the away switch (SPEC §11) ----------------------------
+def availability_scope(user: Any, prefix: str = "") -> Q:
+    """Whose availability a user may see and set: admins everyone's, a sales manager their
+    team's, anyone else their own. `prefix` scopes related rows, e.g. `user__` for time off."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return EVERYTHING
+    if role == Role.SALES_MANAGER and user.team_id:
+        return Q(**{f"{prefix}team_id": user.team_id}) | Q(**{f"{prefix}pk": user.pk})
+    return Q(**{f"{prefix}pk": user.pk}) if role else NOTHING
+
+
+def can_manage_availability(user: Any, person: Any) -> bool:
+    """Whether `user` may enter time off for `person` or switch them away."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role is None:
+        return False
+    return person.pk == user.pk or (role == Role.SALES_MANAGER and _in_team(user, person.team_id))
 
 
 # --- leads, touches, rejections ------------------------------------------------------

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from teams import permissions
 from teams.calendar import holiday_names
-from teams.models import Membership, Role, Team, User
+from teams.models import Membership, Role, Team, TimeOff, User
 
 
 def team_list(*, user: Any) -> QuerySet[Team]:
@@ -82,3 +84,101 @@ def team_reps(*, team: Team | int) -> QuerySet[User]:
     """Active sales reps of a team now: who may own its leads."""
     team_id = team if isinstance(team, int) else team.pk
     return User.objects.filter(team_id=team_id, role=Role.SALES_REP, is_active=True)
+
+
+# -- availability (SPEC §11) -----------------------------------------------------------------
+class Unavailable:
+    """Why a rep cannot take a lead now (the reasons routing records)."""
+
+    INACTIVE = "inactive"
+    AWAY = "away"
+    TIME_OFF = "time_off"
+
+
+def _off_at(at: datetime) -> Exists:
+    return Exists(TimeOff.objects.filter(user=OuterRef("pk"), start__lte=at, end__gt=at))
+
+
+def team_available_reps(*, team: Team | int, at: datetime) -> QuerySet[User]:
+    """The team's reps who can answer a lead at `at`: active, not away, not on time off."""
+    return team_reps(team=team).filter(away=False).exclude(_off_at(at))
+
+
+def team_rep_availability(*, team: Team | int, user_id: int, at: datetime) -> str | None:
+    """Whether `user_id` may take a lead of `team` at `at`: None when they are no active rep of
+    the team, "" when they can, else why they cannot now (`Unavailable`). One statement."""
+    row = team_reps(team=team).filter(pk=user_id).annotate(off=_off_at(at)).values_list("away", "off").first()
+    if row is None:
+        return None
+    away, off = row
+    return Unavailable.TIME_OFF if off else Unavailable.AWAY if away else ""
+
+
+def unavailable_reasons(*, user_ids: Iterable[int], at: datetime) -> dict[int, str]:
+    """Why each of `user_ids` cannot take a lead at `at` (`Unavailable`); those who can are
+    left out. One statement."""
+    rows = User.objects.filter(pk__in=list(user_ids)).annotate(off=_off_at(at))
+    reasons = {}
+    for pk, is_active, away, off in rows.values_list("pk", "is_active", "away", "off"):
+        if not is_active:
+            reasons[pk] = Unavailable.INACTIVE
+        elif off:
+            reasons[pk] = Unavailable.TIME_OFF
+        elif away:
+            reasons[pk] = Unavailable.AWAY
+    return reasons
+
+
+def availability_people(*, user: Any) -> QuerySet[User]:
+    """The active people whose time off and away switch `user` may set, by name."""
+    people = User.objects.filter(permissions.availability_scope(user), is_active=True)
+    return people.select_related("team").order_by("first_name", "username")
+
+
+def time_off_list(*, user: Any) -> QuerySet[TimeOff]:
+    """Time off `user` may see (their own, their team's for a sales manager, all for admins)."""
+    return TimeOff.objects.filter(permissions.availability_scope(user, prefix="user__")).select_related("user")
+
+
+def time_off_ahead(*, user: Any, people: list[User], now: datetime, limit: int = 100) -> QuerySet[TimeOff]:
+    """The time off of `people` that has not ended by `now`, soonest first, as `user` may see it."""
+    return time_off_list(user=user).filter(user__in=people, end__gt=now).order_by("start", "pk")[:limit]
+
+
+def time_off_day_span(*, person: User, first: date, last: date) -> tuple[datetime, datetime]:
+    """Whole days off, `first` to `last` inclusive, as instants: from local midnight to
+    midnight in the zone of the person's team (the site's zone without one)."""
+    zone = ZoneInfo(person.team.timezone) if person.team_id else timezone.get_default_timezone()
+    return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """One person's day in the time-off calendar: `off` all of it, `part` of it, or neither."""
+
+    day: date
+    off: bool
+    part: bool
+    reasons: tuple[str, ...]
+
+
+def time_off_calendar(*, people: list[User], zone: ZoneInfo, first: date, days: int) -> list[tuple[User, list[DayOff]]]:
+    """Each of `people` with their days from `first` for `days` days in `zone`: which they
+    are off for, wholly or in part. One statement."""
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(first + timedelta(days=days), time(), zone)
+    stretches: dict[int, list[TimeOff]] = {}
+    for time_off in TimeOff.objects.filter(user__in=people, start__lt=end, end__gt=start):
+        stretches.setdefault(time_off.user_id, []).append(time_off)
+    calendar = []
+    for person in people:
+        row = []
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            day_start = datetime.combine(day, time(), zone)
+            day_end = datetime.combine(day + timedelta(days=1), time(), zone)
+            touching = [t for t in stretches.get(person.pk, []) if t.start < day_end and t.end > day_start]
+            whole = any(t.start <= day_start and t.end >= day_end for t in touching)
+            row.append(DayOff(day, whole, bool(touching) and not whole, tuple(t.reason for t in touching if t.reason)))
+        calendar.append((person, row))
+    return calendar

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from teams.models import ClosedDate, Membership, Role, Team, User
+from salesmarketing.limits import INSTANT_VALIDATORS
+from teams import permissions
+from teams.models import ClosedDate, Membership, Role, Team, TimeOff, User
 
 TEAM_FIELDS = {
     "name",
@@ -25,6 +28,7 @@ TEAM_FIELDS = {
     "break_end",
     "holiday_country",
     "currency",
+    "auto_route",
 }
 USER_FIELDS = {"username", "email", "first_name", "last_name", "role", "team", "language", "is_active"}
 TEAM_ROLES = {
@@ -39,7 +43,7 @@ def team_create(**fields: Any) -> Team:
     """Create a team after full validation (calendar fields as in SPEC §1)."""
     _reject_unknown(fields, TEAM_FIELDS)
     team = Team(**fields)
-    team.full_clean()
+    _validate_team(team)
     team.save()
     return team
 
@@ -51,9 +55,15 @@ def team_update(*, team: Team, **fields: Any) -> Team:
         raise ValidationError({"kind": _("A team with members cannot change kind.")})
     for name, value in fields.items():
         setattr(team, name, value)
-    team.full_clean()
+    _validate_team(team)
     team.save(update_fields=[*fields])
     return team
+
+
+def _validate_team(team: Team) -> None:
+    team.full_clean()
+    if team.auto_route and team.kind != Team.Kind.SALES:
+        raise ValidationError({"auto_route": [_("Only a sales team's leads are routed.")]})
 
 
 def closed_date_add(*, team: Team, day: date, name: str = "") -> ClosedDate:
@@ -191,3 +201,83 @@ def _reject_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
+
+
+# -- availability (SPEC §11) -----------------------------------------------------------------
+def user_away_set(*, user: User, by: User, away: bool) -> User:
+    """Switch `user` away (routing passes them over) or back; by themselves, their sales
+    manager or an admin."""
+    if not permissions.can_manage_availability(by, user):
+        raise PermissionDenied
+    if user.away != away:
+        user.away = away
+        user._history_user = by
+        user.save(update_fields=["away"])
+    return user
+
+
+def time_off_add(*, by: User, user: User, start: datetime, end: datetime, reason: str = "") -> TimeOff:
+    """Enter time off for `user` from `start` until `end` (instants; see
+    `teams.selectors.time_off_day_span` for whole days). Refused when it ends before it
+    starts or overlaps the person's other time off."""
+    if not permissions.can_manage_availability(by, user):
+        raise PermissionDenied
+    time_off = TimeOff(user=user, start=start, end=end, reason=reason.strip(), created_by=by)
+    with transaction.atomic():
+        _validate_time_off(time_off)
+        time_off._history_user = by
+        time_off.save()
+    return time_off
+
+
+def time_off_change(*, time_off: TimeOff, by: User, **fields: Any) -> TimeOff:
+    """Move or re-word a stretch of time off (`start`, `end`, `reason`), judged as when added."""
+    _reject_unknown(fields, {"start", "end", "reason"})
+    if not permissions.can_manage_availability(by, time_off.user):
+        raise PermissionDenied
+    for name, value in fields.items():
+        setattr(time_off, name, value.strip() if name == "reason" else value)
+    with transaction.atomic():
+        _validate_time_off(time_off)
+        if fields:
+            time_off._history_user = by
+            time_off.save(update_fields=[*fields])
+    return time_off
+
+
+def time_off_remove(*, time_off: TimeOff, by: User) -> None:
+    if not permissions.can_manage_availability(by, time_off.user):
+        raise PermissionDenied
+    time_off._history_user = by
+    time_off.delete()
+
+
+def _validate_time_off(time_off: TimeOff) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in ("start", "end"):
+        try:
+            for validator in INSTANT_VALIDATORS:
+                validator(getattr(time_off, name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if not errors and time_off.end <= time_off.start:
+        errors["end"] = [_("Time off ends after it starts.")]
+    try:
+        time_off.full_clean(exclude=["user", "created_by", "start", "end"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    # In the caller's transaction: the person's row is locked, so two entries at once cannot overlap.
+    User.objects.select_for_update().filter(pk=time_off.user_id).first()
+    other = (
+        TimeOff.objects.filter(user_id=time_off.user_id, start__lt=time_off.end, end__gt=time_off.start)
+        .exclude(pk=time_off.pk)
+        .first()
+    )
+    if other is not None:
+        span = {
+            "start": date_format(timezone.localtime(other.start), "SHORT_DATETIME_FORMAT"),
+            "end": date_format(timezone.localtime(other.end), "SHORT_DATETIME_FORMAT"),
+        }
+        raise ValidationError({"start": [_("This overlaps time off from %(start)s until %(end)s.") % span]})

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from simple_history.utils import bulk_update_with_history
 
 from leads.models import (
@@ -30,7 +31,7 @@ from leads.services.facts import lead_facts_refresh
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import own_sales_team, team_reps
+from teams.selectors import Unavailable, own_sales_team, team_available_reps, team_rep_availability
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
 
@@ -79,7 +80,7 @@ def lead_create(
     )
     _validate(lead)
     if owner is not None:
-        _validate_owner(team=team, owner=owner)
+        _validate_owner(team=team, owner=owner, by=by, now=now)
         if not permissions.can_assign_lead(by, lead, owner=owner):
             raise PermissionDenied
     with transaction.atomic():
@@ -144,7 +145,7 @@ def lead_assign(*, lead: Lead, owner: User, by: User, now: datetime | None = Non
     now = now or timezone.now()
     if not permissions.can_assign_lead(by, lead, owner=owner):
         raise PermissionDenied
-    _validate_owner(team=lead.team, owner=owner)
+    _validate_owner(team=lead.team, owner=owner, by=by, now=now)
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         if locked.owner_id == owner.pk:
@@ -181,7 +182,7 @@ def leads_assign_bulk(*, leads: Sequence[Lead], owner: User, by: User, now: date
     if not leads:
         return 0
     team = leads[0].team
-    _validate_owner(team=team, owner=owner)
+    _validate_owner(team=team, owner=owner, by=by, now=now)
     for lead in leads:
         if not permissions.can_assign_lead(by, lead, owner=owner):
             raise PermissionDenied
@@ -201,9 +202,9 @@ def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datet
     now = now or timezone.now()
     if any(lead.team_id != team.pk for lead in leads):
         raise ValidationError(_("Bulk assignment works on the leads of one team at a time."))
-    reps = list(team_reps(team=team).order_by("pk"))
+    reps = list(team_available_reps(team=team, at=now).order_by("pk"))
     if not reps:
-        raise ValidationError(_("This team has no active reps to share leads with."))
+        raise ValidationError(_("Nobody in this team can take leads now: every rep is away, off or inactive."))
     if not permissions.can_assign_in_bulk(by, team):
         raise PermissionDenied
     last = (
@@ -243,9 +244,21 @@ def _assign(*, leads: Sequence[Lead], owner: User, by: User, now: datetime) -> l
     return assignments
 
 
-def _validate_owner(*, team: Team, owner: User) -> None:
-    if not team_reps(team=team).filter(pk=owner.pk).exists():
+def _validate_owner(*, team: Team, owner: User, by: User, now: datetime) -> None:
+    """`owner` is an active rep of `team` and, unless taking the lead themselves, can answer
+    it now: not away, not on time off (SPEC §11)."""
+    availability = team_rep_availability(team=team, user_id=owner.pk, at=now)
+    if availability is None:
         raise ValidationError({"owner": _("Leads go to an active sales rep of the lead’s team.")})
+    if availability and owner.pk != by.pk:
+        text = UNAVAILABLE_OWNER[availability] % {"person": owner}
+        raise ValidationError({"owner": text})
+
+
+UNAVAILABLE_OWNER = {
+    Unavailable.AWAY: _lazy("%(person)s is away now; choose someone who can answer the lead."),
+    Unavailable.TIME_OFF: _lazy("%(person)s is off now; choose someone who can answer the lead."),
+}
 
 
 # -- pipeline ----------------------------------------------------------------------------------

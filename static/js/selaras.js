@@ -61,3 +61,23 @@ function setBarWidths(root) {
 }
 setBarWidths(document);
 htmx.onLoad(setBarWidths);
+// <div data-shown-with="span=days">: shown only while the form's choice "span" is "days"
+// (e.g. whole days off, or from and until a time). Without scripts both stay visible.
+function showChosenParts(root) {
+  if (!root.querySelectorAll) {
+    return;
+  }
+  root.querySelectorAll("[data-shown-with]").forEach(function (part) {
+    const [name, value] = part.dataset.shownWith.split("=");
+    const form = part.closest("form");
+    const chosen = form && form.querySelector('input[name="' + name + '"]:checked');
+    part.hidden = Boolean(chosen) && chosen.value !== value;
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.form && event.target.form.querySelector("[data-shown-with]")) {
+    showChosenParts(event.target.form);
+  }
+});
+showChosenParts(document);
+htmx.onLoad(showChosenParts);

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.template.base import token_kwargs
 from django.template.loader import render_to_string
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -47,6 +48,19 @@ def since(start, end) -> timedelta | None:
     if start is None or end is None:
         return None
     return end - start
+
+
+@register.filter
+def time_span(start: datetime, end: datetime) -> str:
+    """A stretch of time in the active zone: whole days as dates ("Wed 2 Dec 2026 – Fri 4 Dec
+    2026", the last day included), anything else as two times."""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    if start.time() == end.time() == time() and end > start:
+        first, last = start.date(), end.date() - timedelta(days=1)
+        if first == last:
+            return date_format(first, "D j M Y")
+        return f"{date_format(first, 'D j M Y')} – {date_format(last, 'D j M Y')}"
+    return f"{date_format(start, 'SHORT_DATETIME_FORMAT')} – {date_format(end, 'SHORT_DATETIME_FORMAT')}"
 
 
 @register.filter

@@ -214,7 +214,7 @@ def test_round_robin_needs_reps_and_a_manager(users, sales_team, other_sales_tea
     for member in empty.members.filter(role=Role.SALES_REP):
         member.is_active = False
         member.save()
-    with pytest.raises(ValidationError, match="no active reps"):
+    with pytest.raises(ValidationError, match="every rep is away, off or inactive"):
         services.leads_round_robin(leads=[LeadFactory(team=empty)], team=empty, by=users["admin"])
 
 

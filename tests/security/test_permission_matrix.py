@@ -65,7 +65,7 @@ from slas import services as sla_services
 from slas.models import Breach, Sla
 from slas.services import notifications
 from teams import services as team_services
-from teams.models import ClosedDate, Role, Team, User
+from teams.models import ClosedDate, Role, Team, TimeOff, User
 from tests.conftest import PASSWORD
 from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory
 
@@ -240,6 +240,9 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "users": lambda w: User.objects.count(),
     "sales_rep_name": lambda w: _row(User, w["sales_rep"].pk, "first_name", "last_name", "email", "role", "team"),
     "sales_rep_digest": lambda w: _row(User, w["sales_rep"].pk, "digest_enabled"),
+    "sales_rep_away": lambda w: _row(User, w["sales_rep"].pk, "away"),
+    "time_offs": lambda w: TimeOff.objects.count(),
+    "time_off": lambda w: TimeOff.objects.filter(pk=w["time_off"].pk).values("start", "end", "reason").first(),
 }
 
 CASES = list(_cases())
@@ -318,6 +321,9 @@ def _build_world() -> dict[str, Any]:
         ),
         "scorecard": Scorecard.objects.filter(team=sales_team, period="month").order_by("-period_start").first(),
         "closed_date": team_services.closed_date_add(team=sales_team, day=today + timedelta(days=60), name="Outing"),
+        "time_off": team_services.time_off_add(
+            by=rep, user=rep, start=now + timedelta(days=7), end=now + timedelta(days=8), reason="Cuti"
+        ),
         "import_batch": ImportBatch.objects.create(
             team=sales_team,
             created_by=rep,

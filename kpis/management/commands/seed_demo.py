@@ -32,6 +32,7 @@ class Command(BaseCommand):
         leads = leads_demo.seed(now=now, start=start, count=options["leads"], seed=options["seed"])
         breaches = sla_sweep(now=now).total
         kpis = kpis_demo.seed(now=now, start=start)
+        teams_demo.seed_availability(now=now)  # after the history: the demo's past leads reached everyone
         scorecards_compute(now=now)
         # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
         notifications.digests_schedule(now=now)
