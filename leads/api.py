@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from leads import selectors, services
 from leads.filters import LeadFilter
 from leads.models import Campaign, Lead, Rejection, Status, Touch
+from routing.api import DecisionSerializer
 from slas import selectors as sla_selectors
 from teams import permissions
 from teams.models import Team, User
@@ -196,6 +197,7 @@ class LeadWrites(BasePermission):
         "assign": permissions.can_assign_lead,
         "reject": permissions.can_work_lead,
         "touches": permissions.can_work_lead,
+        "route": lambda user, lead: permissions.can_manage_routing(user, lead.team),
     }
 
     def has_object_permission(self, request, view, lead: Lead) -> bool:
@@ -238,6 +240,21 @@ class LeadViewSet(
         services.lead_assign(lead=lead, owner=payload.validated_data["owner"], by=request.user)
         lead.refresh_from_db()
         return Response(LeadSerializer(lead, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=DecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def route(self, request, pk=None):
+        """Route the lead now, as routing would a new one (managers; SPEC §11)."""
+        lead = self.get_object()
+        decision = services.lead_route(lead=lead, by=request.user)
+        return Response(DecisionSerializer(decision).data)
+
+    @extend_schema(responses=DecisionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def routing(self, request, pk=None):
+        """The lead's routing decisions, newest first."""
+        lead = self.get_object()
+        return Response(DecisionSerializer(selectors.lead_routing_decisions(lead=lead), many=True).data)
 
     @extend_schema(request=RejectSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

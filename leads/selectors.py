@@ -12,11 +12,13 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 
 from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
+from routing.models import Decision, Skip
 from salesmarketing.csv_export import csv_lines
 from slas.models import Clock
 from slas.selectors import urgent_clock, urgent_clocks
 from teams import permissions
 from teams.models import Role, Team, User
+from teams.selectors import team_reps_at
 
 
 def lead_list(*, user: User) -> QuerySet[Lead]:
@@ -175,8 +177,22 @@ class TimelineEntry:
     item: Any
 
 
+def lead_routing_decisions(*, lead: Lead) -> list[Decision]:
+    """The lead's routing decisions, newest first, each with `passed_over`: (person, why) of
+    the candidates it passed over. Two queries."""
+    decisions = list(Decision.objects.filter(lead=lead).select_related("owner", "by").order_by("-created_at", "-pk"))
+    people = User.objects.in_bulk({skip["user"] for decision in decisions for skip in decision.skipped})
+    for decision in decisions:
+        decision.passed_over = [
+            (people.get(skip["user"]), Skip(skip["reason"]).label)
+            for skip in decision.skipped
+            if skip["user"] in people
+        ]
+    return decisions
+
+
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened to a lead, newest first, in four queries."""
+    """Everything that happened to a lead, newest first, in eight queries."""
     entries = [TimelineEntry(lead.created_at, "created", lead)]
     entries += [
         TimelineEntry(a.assigned_at, "assignment", a)
@@ -187,7 +203,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     ]
     entries += [TimelineEntry(s.at, "status", s) for s in StatusChange.objects.filter(lead=lead).select_related("by")]
     entries += [TimelineEntry(r.at, "rejection", r) for r in Rejection.objects.filter(lead=lead).select_related("by")]
-    order = {"created": 0, "assignment": 1, "touch": 2, "rejection": 3, "status": 4}
+    entries += [TimelineEntry(d.created_at, "routing", d) for d in lead_routing_decisions(lead=lead)]
+    order = {"created": 0, "routing": 1, "assignment": 2, "touch": 3, "rejection": 4, "status": 5}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
 
 
@@ -205,6 +222,13 @@ def lead_owner_choices(*, user: User, teams: QuerySet) -> QuerySet[User]:
     if role == Role.SALES_REP:
         return reps.filter(pk=user.pk)
     return reps.none()
+
+
+def lead_assign_choices(*, lead: Lead, now: datetime) -> list[tuple[User, str]]:
+    """The reps `lead` may go to, each with why they cannot answer now ("" when they can):
+    the lead page's owner select. One query."""
+    reps = team_reps_at(team=lead.team_id, at=now).order_by("first_name", "username")
+    return [(rep, Skip.TIME_OFF.label if rep.off else Skip.AWAY.label if rep.away else "") for rep in reps]
 
 
 def lead_owner_labels(*, user: User, teams: QuerySet) -> QuerySet[User]:

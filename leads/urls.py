@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/touch/", views.lead_touch, name="touch"),
     path("<int:pk>/assign/", views.lead_assign, name="assign"),
     path("<int:pk>/claim/", views.lead_claim, name="claim"),
+    path("<int:pk>/route/", views.lead_route, name="route"),
     path("<int:pk>/reject/", views.lead_reject, name="reject"),
     path("<int:pk>/status/", views.lead_status, name="status"),
     path("campaigns/", views_campaigns.campaign_list, name="campaigns"),

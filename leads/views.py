@@ -170,10 +170,12 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         and permissions.role_of(user) == Role.SALES_REP
         and permissions.can_assign_lead(user, lead, owner=user),
         "can_assign": can_assign and not lead.is_closed,
+        "can_route": not lead.is_closed and permissions.can_manage_routing(user, lead.team),
         "touch_form": forms.get("touch_form") or TouchForm(),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "status_form": StatusForm(initial={"status": lead.status, "value": lead.value}),
         "assign_form": AssignForm(owners=team_reps(team=lead.team_id), initial={"owner": lead.owner_id}),
+        "assign_choices": selectors.lead_assign_choices(lead=lead, now=timezone.now()),
         "touch_kinds": QUICK_KINDS,
     }
 
@@ -287,6 +289,22 @@ def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("Assigned to %(owner)s.") % {"owner": form.cleaned_data["owner"]})
+    return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
+
+
+@require_POST
+def lead_route(request: HttpRequest, pk: int) -> HttpResponse:
+    """Route the lead now, as routing would a new one (a manager's "route now")."""
+    lead = _lead_or_404(request, pk)
+    try:
+        decision = services.lead_route(lead=lead, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        if decision.owner_id is None:
+            messages.warning(request, _("Nobody in the team can take this lead now; it stays as it was."))
+        else:
+            messages.success(request, _("Routed to %(owner)s.") % {"owner": decision.owner})
     return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
 
 

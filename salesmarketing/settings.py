@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "leads",
     "slas",
     "kpis",
+    "routing",
 ]
 
 MIDDLEWARE = [

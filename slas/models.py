@@ -306,12 +306,14 @@ class VolumeEvaluation(models.Model):
 class Delivery(models.Model):
     """One e-mail to one person, claimed before it is sent and marked after: sent at most once.
 
-    A digest is unique per (recipient, ISO week); a reminder per (recipient, clock).
+    A digest is unique per (recipient, ISO week); a reminder per (recipient, clock); a
+    "nobody available" alert per (recipient, lead).
     """
 
     class Kind(models.TextChoices):
         DIGEST = "digest", _("Weekly digest")
         REMINDER = "reminder", _("At-risk reminder")
+        NO_REP = "no_rep", _("Nobody available for a lead")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -326,6 +328,7 @@ class Delivery(models.Model):
     )
     week_start = models.DateField(_("week of"), null=True, blank=True)
     clock = models.ForeignKey(Clock, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
@@ -344,6 +347,9 @@ class Delivery(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["recipient", "clock"], condition=Q(kind="reminder"), name="reminder_once_per_clock"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "lead"], condition=Q(kind="no_rep"), name="no_rep_once_per_lead"
             ),
         ]
         indexes = [

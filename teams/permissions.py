@@ -113,6 +113,21 @@ def can_manage_availability(user: Any, person: Any) -> bool:
     return person.pk == user.pk or (role == Role.SALES_MANAGER and _in_team(user, person.team_id))
 
 
+# --- routing rules (SPEC §11) ----------------------------------------------------------
+def routing_scope(user: Any) -> Q:
+    """Routing rules a user may see: admins every team's, a sales manager their team's."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return EVERYTHING
+    return Q(team_id=user.team_id) if role == Role.SALES_MANAGER and user.team_id else NOTHING
+
+
+def can_manage_routing(user: Any, team: Any | None = None) -> bool:
+    """Create, order, test and switch off a team's rules, route a lead of it now, and turn the
+    team's automatic routing on: admins, and its sales manager (their own team when given)."""
+    return can_assign_in_bulk(user, team)
+
+
 # --- leads, touches, rejections ------------------------------------------------------
 def sees_every_team(user: Any) -> bool:
     """Whether the user sees the leads of every sales team (else of their own, or their own leads)."""
@@ -379,5 +394,6 @@ def navigation_for(user: Any) -> dict[str, bool]:
         "insights": signed_in,
         "scorecards": signed_in,
         "team": signed_in and (role == Role.ADMIN or user.team_id is not None),
+        "routing": signed_in and can_manage_routing(user),
         "admin": role == Role.ADMIN and user.is_staff,
     }

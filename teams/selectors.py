@@ -104,6 +104,12 @@ def team_available_reps(*, team: Team | int, at: datetime) -> QuerySet[User]:
     return team_reps(team=team).filter(away=False).exclude(_off_at(at))
 
 
+def team_reps_at(*, team: Team | int, at: datetime) -> QuerySet[User]:
+    """The team's active reps, each annotated with `off` (on time off at `at`): with `away`,
+    why one cannot answer now. One statement."""
+    return team_reps(team=team).annotate(off=_off_at(at))
+
+
 def team_rep_availability(*, team: Team | int, user_id: int, at: datetime) -> str | None:
     """Whether `user_id` may take a lead of `team` at `at`: None when they are no active rep of
     the team, "" when they can, else why they cannot now (`Unavailable`). One statement."""

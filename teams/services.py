@@ -203,6 +203,17 @@ def _reject_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
         raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
 
 
+def team_auto_route_set(*, team: Team, by: User, on: bool) -> Team:
+    """Switch a sales team's automatic routing of new leads on or off (SPEC §11)."""
+    if not permissions.can_manage_routing(by, team):
+        raise PermissionDenied
+    team.auto_route = on
+    _validate_team(team)
+    team._history_user = by
+    team.save(update_fields=["auto_route"])
+    return team
+
+
 # -- availability (SPEC §11) -----------------------------------------------------------------
 def user_away_set(*, user: User, by: User, away: bool) -> User:
     """Switch `user` away (routing passes them over) or back; by themselves, their sales

@@ -15,6 +15,7 @@ from leads.services.leads import (
     leads_assign_bulk,
     leads_round_robin,
 )
+from leads.services.routing import lead_route, leads_route, route_preview
 from leads.services.touches import touch_delete, touch_log, touch_update
 
 __all__ = [
@@ -29,11 +30,14 @@ __all__ = [
     "lead_claim",
     "lead_create",
     "lead_reject",
+    "lead_route",
     "lead_status_change",
     "lead_update",
     "leads_assign_bulk",
     "leads_import",
     "leads_round_robin",
+    "leads_route",
+    "route_preview",
     "touch_delete",
     "touch_log",
     "touch_update",

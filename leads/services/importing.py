@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
+from leads.services.routing import leads_route
+from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
@@ -352,6 +354,9 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
     )
     if assignments:
         slas_services.clocks_start(assignments=assignments, now=now)
+    unowned = [lead for lead, (_, owner) in zip(leads, batch, strict=True) if owner is None]
+    if unowned and unowned[0].team.auto_route:  # routed as they arrive, in the import's transaction
+        leads_route(leads=unowned, trigger=Trigger.CREATED, by=by, now=now)
     return len(leads)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from itertools import cycle
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from simple_history.utils import bulk_update_with_history
 
 from leads.models import (
     CLOSED,
@@ -27,11 +26,13 @@ from leads.models import (
     Status,
     StatusChange,
 )
-from leads.services.facts import lead_facts_refresh
+from leads.services.ownership import assign_leads
+from leads.services.routing import leads_route
+from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import Unavailable, own_sales_team, team_available_reps, team_rep_availability
+from teams.selectors import Unavailable, own_sales_team, team_rep_availability
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
 
@@ -86,7 +87,9 @@ def lead_create(
     with transaction.atomic():
         lead.save()
         if owner is not None:
-            _assign(leads=[lead], owner=owner, by=by, now=now)
+            assign_leads(leads=[lead], owner=owner, by=by, now=now)
+        elif team.auto_route:
+            leads_route(leads=[lead], trigger=Trigger.CREATED, by=by, now=now)
     return lead
 
 
@@ -153,7 +156,7 @@ def lead_assign(*, lead: Lead, owner: User, by: User, now: datetime | None = Non
         if not permissions.can_assign_lead(by, locked, owner=owner):  # claimed meanwhile
             raise ValidationError(_("Someone else took this lead a moment ago."))
         _refuse_closed(locked)
-        assignment = _assign(leads=[locked], owner=owner, by=by, now=now)[0]
+        assignment = assign_leads(leads=[locked], owner=owner, by=by, now=now)[0]
     _copy_state(locked, into=lead)
     return assignment
 
@@ -191,57 +194,29 @@ def leads_assign_bulk(*, leads: Sequence[Lead], owner: User, by: User, now: date
         for lead in locked:
             _refuse_closed(lead)
         moving = [lead for lead in locked if lead.owner_id != owner.pk]
-        _assign(leads=moving, owner=owner, by=by, now=now)
+        assign_leads(leads=moving, owner=owner, by=by, now=now)
     return len(moving)
 
 
 def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datetime | None = None) -> dict[int, int]:
-    """Share `leads` out among the team's active reps in turn, oldest lead first, starting
-    after the rep who received the team's latest assignment, so turns stay fair across
-    runs. Returns {rep id: leads received}. Queries grow with the number of reps, not leads."""
+    """Share `leads` out (the lead list's "share out in turn") through the routing engine, oldest
+    first: each goes where routing sends it now (its sticky owner, the team's rules, the team
+    in turn), recorded as a manager's routing. All or nothing: a closed lead, or one that nobody
+    can take now, refuses the batch. Returns {rep id: leads received}."""
     now = now or timezone.now()
     if any(lead.team_id != team.pk for lead in leads):
         raise ValidationError(_("Bulk assignment works on the leads of one team at a time."))
-    reps = list(team_available_reps(team=team, at=now).order_by("pk"))
-    if not reps:
-        raise ValidationError(_("Nobody in this team can take leads now: every rep is away, off or inactive."))
     if not permissions.can_assign_in_bulk(by, team):
         raise PermissionDenied
-    last = (
-        Assignment.objects.filter(lead__team=team, owner__in=reps)
-        .order_by("-assigned_at", "-id")
-        .values("owner_id")
-        .first()
-    )
-    start = next((i + 1 for i, rep in enumerate(reps) if last and rep.pk == last["owner_id"]), 0)
-    turns = cycle(reps[start:] + reps[:start])
-    shares: dict[int, list[Lead]] = {}
-    for lead in sorted(leads, key=lambda lead: (lead.created_at, lead.pk)):
-        rep_id = next(turns).pk
-        shares[rep_id] = [*shares.pop(rep_id, []), lead]  # the rep with the last turn ends up last
-    by_id = {rep.pk: rep for rep in reps}
     with transaction.atomic():
-        # Assign in turn order, so the newest assignment belongs to whoever had the last turn.
-        for rep_id, share in shares.items():
-            leads_assign_bulk(leads=share, owner=by_id[rep_id], by=by, now=now)
-    return {rep_id: len(share) for rep_id, share in shares.items()}
-
-
-def _assign(*, leads: Sequence[Lead], owner: User, by: User, now: datetime) -> list[Assignment]:
-    """End the leads' current assignments, record new ones, move ownership, start clocks."""
-    if not leads:
-        return []
-    lead_ids = [lead.pk for lead in leads]
-    Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(ended_at=now)
-    assignments = Assignment.objects.bulk_create(
-        [Assignment(lead_id=lead_id, owner=owner, assigned_by=by, assigned_at=now) for lead_id in lead_ids]
-    )
-    for lead in leads:
-        lead.owner, lead.assigned_at = owner, now
-    bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
-    lead_facts_refresh(lead_ids=lead_ids)
-    slas_services.clocks_start(assignments=assignments, now=now)
-    return assignments
+        locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]))
+        for lead in locked:
+            _refuse_closed(lead)
+        ordered = sorted(locked, key=lambda lead: (lead.created_at, lead.pk))
+        decisions = leads_route(leads=ordered, trigger=Trigger.MANUAL, by=by, now=now)
+        if any(decision.owner_id is None for decision in decisions):
+            raise ValidationError(_("Nobody in this team can take leads now: every rep is away, off or inactive."))
+    return dict(Counter(decision.owner_id for decision in decisions))
 
 
 def _validate_owner(*, team: Team, owner: User, by: User, now: datetime) -> None:

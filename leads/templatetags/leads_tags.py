@@ -10,7 +10,7 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from leads.models import Rejection, Status, Touch
+from leads.models import Rejection, Source, Status, Touch
 
 register = template.Library()
 
@@ -58,3 +58,9 @@ def _quick_buttons(kinds: tuple[Touch.Kind, ...], language: str | None) -> list[
 def rejection_reason(code: str) -> str:
     """The words for a rejection reason code (as stored in a scorecard)."""
     return dict(Rejection.Reason.choices).get(code, code)
+
+
+@register.filter
+def source_label(code: str) -> str:
+    """The words for a lead source code (as a routing rule stores it)."""
+    return dict(Source.choices).get(code, code)

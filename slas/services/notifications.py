@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 
 from slas.digests import digest_for, digest_recipients, link, previous_week, reminder_for
 from slas.models import Clock, Delivery
-from teams.models import Team, User
+from teams.models import Role, Team, User
 
 STALE_SENDING = timedelta(hours=1)
 MAX_ATTEMPTS = 8
@@ -81,6 +81,22 @@ def reminders_schedule(*, now: datetime) -> int:
     return len(rows)
 
 
+def no_rep_schedule(*, leads: list, now: datetime) -> int:
+    """Tell the team's sales managers, once per lead, that routing found nobody who could
+    take it (SPEC §11). Idempotent: a lead routed again to nobody is not told twice."""
+    managers: dict[int, list[int]] = {}
+    active = User.objects.filter(team_id__in={lead.team_id for lead in leads}, role=Role.SALES_MANAGER, is_active=True)
+    for manager_id, team_id in active.values_list("pk", "team_id"):
+        managers.setdefault(team_id, []).append(manager_id)
+    rows = [
+        Delivery(kind=Delivery.Kind.NO_REP, recipient_id=manager_id, lead=lead, next_attempt_at=now, created_at=now)
+        for lead in leads
+        for manager_id in managers.get(lead.team_id, [])
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 # -- sending ----------------------------------------------------------------------------------
 def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
     """Send every delivery that is due, each claimed first so that no two runs send it."""
@@ -98,7 +114,7 @@ def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
         claimed = Delivery.objects.filter(due, pk=pk).update(status=Delivery.Status.SENDING, claimed_at=now)
         if claimed != 1:
             continue  # another run took it
-        delivery = Delivery.objects.select_related("recipient__team", "clock__lead", "clock__sla").get(pk=pk)
+        delivery = Delivery.objects.select_related("recipient__team", "clock__lead", "clock__sla", "lead").get(pk=pk)
         _send_one(delivery, now=now, connection=connection, result=result)
     return result
 
@@ -149,22 +165,23 @@ def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternative
             if content.is_empty and not user.digest_when_empty:
                 return None
             context, template, kind = {"digest": content}, "emails/digest", "digest"
+        elif delivery.kind == Delivery.Kind.NO_REP:  # an alert of the manager's own team: no opting out
+            lead_link = link(reverse("leads:detail", args=[delivery.lead_id]))
+            context, template, kind = {"lead": delivery.lead, "link": lead_link}, "emails/no_rep", None
         else:
             if not user.reminders_enabled:
                 return None
             context, template, kind = {"reminder": reminder_for(clock=delivery.clock)}, "emails/reminder", "reminder"
-        unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
+        unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)])) if kind else ""
         context.update(user=user, team=team, unsubscribe=unsubscribe, zone=team.timezone)
         # One line: a name with a line break (a quoted CSV cell) would make the header
         # invalid, and the message would fail on every retry.
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[user.email],
-        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        subject=subject, body=text, to=[user.email], headers=headers if unsubscribe else {}
     )
     message.attach_alternative(html, "text/html")
     return message

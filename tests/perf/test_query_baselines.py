@@ -70,8 +70,11 @@ from kpis.models import Kpi, Measurement, Metric, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
 from leads.models import Campaign, Lead, Source
+from routing import services as routing_services
+from routing.models import Decision, Rule
 from slas import services as sla_services
 from slas.models import Breach, Sla
+from teams import services as team_services
 from teams.models import ClosedDate, Role, Team, User
 from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory, seed_slas
 
@@ -426,6 +429,43 @@ def members(world: World, n: int) -> None:
         ClosedDate.objects.create(team=world.sales_team, date=NOW.date() + timedelta(days=j + 1), name=f"Day off {j}")
 
 
+def routing(world: World, n: int) -> None:
+    """`n` more routing rules of the sales team, and as many decisions on the focus lead (each
+    passing over a rep who is away), so the lead's timeline and its routing grow."""
+    manager, away = world.manager, world.users["other_rep"]
+    for j in _new(world, "routing", n):
+        routing_services.rule_create(
+            by=manager,
+            team=world.sales_team,
+            name=f"Rule {j}",
+            sources=["event"] if j % 2 else ["outbound"],
+            members=[{"user": world.users["sales_rep"], "weight": 1 + j % 3}, {"user": away, "weight": 1}],
+            method=["round_robin", "weighted", "least_open"][j % 3],
+            cap_per_day=None if j % 2 else 100,
+        )
+        Decision.objects.create(
+            lead=world.focus,
+            created_at=world.focus.created_at + timedelta(minutes=j),
+            trigger="manual",
+            step="rule",
+            rule_name=f"Rule {j}",
+            method="round_robin",
+            owner=world.users["sales_rep"],
+            skipped=[{"user": away.pk, "reason": "away"}],
+            by=manager,
+        )
+
+
+def time_off(world: World, n: int) -> None:
+    """`n` more stretches of time off of the sales team's people, this week and next."""
+    people = list(User.objects.filter(team=world.sales_team).order_by("pk"))
+    for j in _new(world, "time off", n):
+        start = NOW + timedelta(days=j // len(people), hours=j % 7)
+        team_services.time_off_add(
+            by=world.manager, user=people[j % len(people)], start=start, end=start + timedelta(hours=3)
+        )
+
+
 def users(world: World, n: int) -> None:
     """`n` more users of other teams and roles."""
     roles = [
@@ -548,6 +588,12 @@ CASES = [
     page("e-mail preferences", "sales_rep", lambda w: "/accounts/notifications/", None),
     page("API access", "sales_manager", lambda w: "/accounts/api-token/", None),
     page("password change", "sales_rep", lambda w: "/accounts/password_change/", None),
+    page("routing rules", "sales_manager", lambda w: "/routing/", '<li class="card mb-2'),
+    page(
+        "routing rules, tried", "sales_manager", lambda w: "/routing/?source=event&value=1000", '<li class="card mb-2'
+    ),
+    page("routing rule form", "sales_manager", lambda w: f"/routing/{_first_pk(Rule)()}/edit/", None),
+    page("time off", "sales_manager", lambda w: "/teams/time-off/", '<li class="list-group-item'),
     api("leads", "sales_manager", lambda w: "/api/v1/leads/"),
     api(
         "leads, filtered",
@@ -584,6 +630,9 @@ CASES = [
     api("scorecard", "admin", lambda w: f"/api/v1/scorecards/{_first_pk(Scorecard)()}/", None),
     api("teams", "admin", lambda w: "/api/v1/teams/"),
     api("team", "admin", lambda w: f"/api/v1/teams/{w.sales_team.pk}/", None),
+    api("routing-rules", "sales_manager", lambda w: "/api/v1/routing-rules/"),
+    api("routing of a lead", "sales_manager", lambda w: f"/api/v1/leads/{w.focus.pk}/routing/", None),
+    api("time-off", "sales_manager", lambda w: "/api/v1/time-off/"),
     api("users", "admin", lambda w: "/api/v1/users/"),
     api("user", "admin", lambda w: f"/api/v1/users/{w.users['sales_rep'].pk}/", None),
 ]
@@ -701,7 +750,21 @@ def _measure_case(client: Client | APIClient, url: str, rows: str | None = None)
 
 
 # The focus lead's follow-ups before the leads: their sweep then sees them in time, as it would have.
-GROWERS = (slas, activity, leads, campaigns, kpis, targets, measurements, scorecards, teams, members, users)
+GROWERS = (
+    slas,
+    activity,
+    leads,
+    campaigns,
+    kpis,
+    targets,
+    measurements,
+    scorecards,
+    teams,
+    members,
+    users,
+    routing,
+    time_off,
+)
 
 
 def _measure_everything() -> dict[str, Any]:

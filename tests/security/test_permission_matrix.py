@@ -61,6 +61,8 @@ from kpis.models import Kpi, Measurement, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
 from leads.models import Assignment, Campaign, ImportBatch, Lead, Touch
+from routing import services as routing_services
+from routing.models import Decision, Rule
 from slas import services as sla_services
 from slas.models import Breach, Sla
 from slas.services import notifications
@@ -242,6 +244,9 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sales_rep_digest": lambda w: _row(User, w["sales_rep"].pk, "digest_enabled"),
     "sales_rep_away": lambda w: _row(User, w["sales_rep"].pk, "away"),
     "time_offs": lambda w: TimeOff.objects.count(),
+    "routing_rules": lambda w: Rule.objects.count(),
+    "routing_rule": lambda w: _row(Rule, w["routing_rule"].pk, "name", "active", "position"),
+    "routing_decisions": lambda w: Decision.objects.count(),
     "time_off": lambda w: TimeOff.objects.filter(pk=w["time_off"].pk).values("start", "end", "reason").first(),
 }
 
@@ -321,6 +326,9 @@ def _build_world() -> dict[str, Any]:
         ),
         "scorecard": Scorecard.objects.filter(team=sales_team, period="month").order_by("-period_start").first(),
         "closed_date": team_services.closed_date_add(team=sales_team, day=today + timedelta(days=60), name="Outing"),
+        "routing_rule": routing_services.rule_create(
+            by=manager, team=sales_team, name="Ads", sources=["ads"], members=[{"user": rep, "weight": 1}]
+        ),
         "time_off": team_services.time_off_add(
             by=rep, user=rep, start=now + timedelta(days=7), end=now + timedelta(days=8), reason="Cuti"
         ),
@@ -378,6 +386,8 @@ def _fill(value: Any, context: dict[str, Any]) -> Any:
         return value.format(**context)
     if isinstance(value, list):
         return [_fill(item, context) for item in value]
+    if isinstance(value, dict) and set(value) != {"filename", "content"}:
+        return {key: _fill(item, context) for key, item in value.items()}
     if isinstance(value, dict):
         content = _fill(value["content"], context).encode()
         return SimpleUploadedFile(value["filename"], content, content_type="text/csv")
@@ -415,7 +425,7 @@ def _request(client: Client, case: Case, actor: str, world: dict[str, Any], *, b
     send = getattr(client, case.method)
     if body == "empty":
         return send(url)
-    data = {name: _fill(value, context) for name, value in (case.data or {}).items()}
+    data = {_fill(name, context): _fill(value, context) for name, value in (case.data or {}).items()}
     upload = any(isinstance(value, SimpleUploadedFile) for value in data.values())
     if body == "malformed":
         data = dict.fromkeys(data, "\x00")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kpis import demo as kpis_demo
 from kpis.scorecards import scorecards_compute
 from leads import demo as leads_demo
+from routing import demo as routing_demo
 from slas import demo as slas_demo
 from slas.services import notifications, sla_sweep
 from teams import demo as teams_demo
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         breaches = sla_sweep(now=now).total
         kpis = kpis_demo.seed(now=now, start=start)
         teams_demo.seed_availability(now=now)  # after the history: the demo's past leads reached everyone
+        routing_demo.seed()  # so is routing: the history was assigned by hand
         scorecards_compute(now=now)
         # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
         notifications.digests_schedule(now=now)

@@ -1,0 +1,31 @@
+"""Moving a lead's ownership: the one write every assignment path ends in (by hand, in bulk,
+by claim, by routing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from simple_history.utils import bulk_update_with_history
+
+from leads.models import Assignment, Lead
+from leads.services.facts import lead_facts_refresh
+from slas import services as slas_services
+from teams.models import User
+
+
+def assign_leads(*, leads: Sequence[Lead], owner: User, by: User | None, now: datetime) -> list[Assignment]:
+    """End the leads' current assignments, record new ones, move ownership, start clocks."""
+    if not leads:
+        return []
+    lead_ids = [lead.pk for lead in leads]
+    Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(ended_at=now)
+    assignments = Assignment.objects.bulk_create(
+        [Assignment(lead_id=lead_id, owner=owner, assigned_by=by, assigned_at=now) for lead_id in lead_ids]
+    )
+    for lead in leads:
+        lead.owner, lead.assigned_at = owner, now
+    bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
+    lead_facts_refresh(lead_ids=lead_ids)
+    slas_services.clocks_start(assignments=assignments, now=now)
+    return assignments
