@@ -18,6 +18,8 @@ The import runs twice per backend, into two teams: once plain, for the wall time
 the process' peak RSS (`ru_maxrss`, with the RSS before the import for comparison), once
 under `tracemalloc` for the peak of Python allocations (several times slower: its time
 is not the figure; `--no-trace` skips it). Both run with DEBUG off, as in production.
+With `--auto-route` the team routes new leads (SPEC §11): the half of the rows without an
+owner go through routing in the import's transaction, and every row must end with an owner.
 Prints a table; exits 1 when an import takes 60 s or more.
 """
 
@@ -48,6 +50,9 @@ def main() -> None:
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/selaras_import")
     parser.add_argument("--no-trace", action="store_true", help="skip the (slow) tracemalloc run")
+    parser.add_argument(
+        "--auto-route", action="store_true", help="the team routes new leads: the rows without an owner are routed"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # JSON: one measured import, in this process
     args = parser.parse_args()
     if args.child:
@@ -58,10 +63,14 @@ def main() -> None:
         for backend in args.backends.split(","):
             url = args.database_url if backend == "postgresql" else f"sqlite:///{tmp}/import.sqlite3"
             fill(url, 0, quiet=True)
-            plain = measure(url, team="Sales 1", rows=args.rows, csv_path=f"{tmp}/sales1.csv", trace=False)
+            plain = measure(
+                url, team="Sales 1", rows=args.rows, csv_path=f"{tmp}/sales1.csv", trace=False, route=args.auto_route
+            )
             results.append({"backend": backend, **plain, "traced_seconds": None})
             if not args.no_trace:
-                traced = measure(url, team="Sales 2", rows=args.rows, csv_path=f"{tmp}/sales2.csv", trace=True)
+                traced = measure(
+                    url, team="Sales 2", rows=args.rows, csv_path=f"{tmp}/sales2.csv", trace=True, route=args.auto_route
+                )
                 results[-1].update(traced_peak_mb=traced["traced_peak_mb"], traced_seconds=traced["total_seconds"])
     print_table(results)
     slow = [r["backend"] for r in results if r["total_seconds"] >= 60]
@@ -88,7 +97,7 @@ def measure(url: str, **spec) -> dict:
 
 
 # -- the measured process ---------------------------------------------------------------------------
-def child(*, team: str, rows: int, csv_path: str, trace: bool) -> dict:
+def child(*, team: str, rows: int, csv_path: str, trace: bool, route: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmarketing.settings")
     import django
@@ -104,6 +113,9 @@ def child(*, team: str, rows: int, csv_path: str, trace: bool) -> dict:
 
     sales = Team.objects.get(name=team)
     manager = User.objects.get(team=sales, role=Role.SALES_MANAGER)
+    if route:
+        Team.objects.filter(pk=sales.pk).update(auto_route=True)
+        sales.refresh_from_db()
     reps = [rep.username for rep in team_reps(team=sales)]
     campaigns = list(Campaign.objects.values_list("name", flat=True))
     write_csv(Path(csv_path), rows, reps=reps, campaigns=campaigns)
@@ -133,6 +145,9 @@ def child(*, team: str, rows: int, csv_path: str, trace: bool) -> dict:
     created = Lead.objects.filter(team=sales).count()
     if not report.ok or report.created != rows or created != rows:
         raise SystemExit(f"imported {report.created} of {rows} rows ({created} in the team): {report.errors[:5]}")
+    unrouted = Lead.objects.filter(team=sales, owner__isnull=True).count()
+    if route and unrouted:
+        raise SystemExit(f"{unrouted} rows of an auto-routed team were left without an owner")
     return {
         "vendor": connection.vendor,
         "rows": rows,

@@ -41,6 +41,7 @@ SHOTS = [
     ("scorecards.png", "marketing.manager", "/scorecards/", False),
     ("insights.png", "marketing.manager", "/insights/", False),
     ("time-off.png", "sales.manager", "/teams/time-off/", False),
+    ("routing.png", "sales.manager", "/routing/?source=ads&value=75000000", False),
     ("time-off-phone.png", "rep1", "/teams/time-off/", True),
 ]
 

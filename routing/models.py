@@ -45,8 +45,10 @@ class Rule(models.Model):
     )
     # The rule's turn counter: a member's `last_turn` is its value when they last got a lead.
     turns = models.PositiveBigIntegerField(default=0, editable=False)
+    # By weight: the pass of the member chosen last (stride scheduling's virtual time).
+    clock = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["turns"])
+    history = HistoricalRecords(excluded_fields=["turns", "clock"])
 
     class Meta:
         ordering = ["team", "position", "pk"]
@@ -71,9 +73,10 @@ class Member(models.Model):
     weight = models.PositiveIntegerField(
         _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
-    # Smooth weighted round-robin's running score: each choice adds every available member's
-    # weight and takes the total off the chosen one, so shares follow the weights evenly.
-    current = models.BigIntegerField(default=0)
+    # By weight (stride scheduling): the member with the lowest pass is chosen and moves on by
+    # STRIDE / weight, so shares follow the weights evenly; a pass left behind while away
+    # counts as the rule's clock, so a rep back from leave gets one lead, not a pile.
+    current = models.PositiveBigIntegerField(default=0)
     last_turn = models.PositiveBigIntegerField(default=0)
 
     class Meta:

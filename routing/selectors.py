@@ -7,12 +7,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from leads.models import OPEN, Assignment, Campaign, Lead
 from routing.models import Member, Rule
 from teams import permissions
-from teams.models import Team
+from teams.models import Team, User
 
 
 def rule_list(*, user: Any) -> QuerySet[Rule]:
@@ -24,13 +24,15 @@ def rule_list(*, user: Any) -> QuerySet[Rule]:
     )
 
 
-def team_rules(*, team: Team | int, active_only: bool = False) -> QuerySet[Rule]:
-    """A team's rules in order, with their members (in order) and campaign ids: three statements."""
+def team_rules(*, team: Team | int, active_only: bool = False, with_people: bool = True) -> QuerySet[Rule]:
+    """A team's rules in order, with their members (in order; `with_people`: with the users,
+    for a page) and campaigns: three statements."""
     rules = Rule.objects.filter(team=team)
     if active_only:
         rules = rules.filter(active=True)
+    members = Member.objects.order_by("pk")
     return rules.order_by("position", "pk").prefetch_related(
-        Prefetch("members", queryset=Member.objects.select_related("user").order_by("pk")),
+        Prefetch("members", queryset=members.select_related("user") if with_people else members),
         Prefetch("campaigns", queryset=Campaign.objects.only("pk", "name")),
     )
 
@@ -43,16 +45,11 @@ def local_day(*, team: Team, at: datetime) -> tuple[datetime, datetime]:
 
 
 def assigned_today(*, team: Team, user_ids: Iterable[int], at: datetime) -> dict[int, int]:
-    """Leads of `team` each of `user_ids` was given on the team's local day of `at`."""
+    """Leads each of `user_ids` (reps of `team`) was given on the team's local day of `at`:
+    read from assignment_owner_idx, a range of each rep's day."""
     start, end = local_day(team=team, at=at)
-    rows = (
-        Assignment.objects.filter(lead__team=team, owner_id__in=list(user_ids), assigned_at__gte=start)
-        .filter(assigned_at__lt=end)
-        .values_list("owner_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return dict(rows)
+    rows = Assignment.objects.filter(owner_id__in=list(user_ids), assigned_at__gte=start, assigned_at__lt=end)
+    return dict(rows.values_list("owner_id").annotate(n=Count("pk")).order_by())
 
 
 def open_lead_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
@@ -61,12 +58,15 @@ def open_lead_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows.annotate(n=Count("pk")).order_by())
 
 
-def last_assigned(*, team: Team, user_ids: Iterable[int]) -> dict[int, tuple[datetime, int]]:
-    """When each of `user_ids` was last given a lead of `team`, and the id of their latest
-    assignment, which orders assignments made at one instant (the team's turn order)."""
-    rows = Assignment.objects.filter(lead__team=team, owner_id__in=list(user_ids)).values("owner_id")
-    rows = rows.annotate(at=Max("assigned_at"), last_id=Max("pk")).order_by()
-    return {row["owner_id"]: (row["at"], row["last_id"]) for row in rows}
+def last_assigned(*, user_ids: Iterable[int]) -> dict[int, tuple[datetime, int]]:
+    """When each of `user_ids` (reps of one team) was last given a lead, and that
+    assignment's id, which orders assignments made at one instant (the team's turn order).
+    Each rep's latest is one step down assignment_owner_idx, however long the history."""
+    latest = Assignment.objects.filter(owner=OuterRef("pk")).order_by("-assigned_at", "-pk")
+    rows = User.objects.filter(pk__in=list(user_ids)).annotate(
+        at=Subquery(latest.values("assigned_at")[:1]), last_id=Subquery(latest.values("pk")[:1])
+    )
+    return {pk: (at, last_id) for pk, at, last_id in rows.values_list("pk", "at", "last_id") if at is not None}
 
 
 def sticky_owners(

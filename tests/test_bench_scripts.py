@@ -97,3 +97,23 @@ def test_the_import_benchmarks_csv_is_imported_whole(users, tmp_path):
     assert Assignment.objects.filter(lead__team=team).count() == 150  # an owner on every other row
     assert Lead.objects.filter(team=team).exclude(campaign=None).exists()
     assert path.stat().st_size * 100_000 / 300 < django_settings.IMPORT_MAX_BYTES  # 100,000 rows fit the cap
+
+
+def test_the_routing_benchmarks_checks_pass_on_routed_leads_and_catch_a_doubled_one(db):
+    spec = importlib.util.spec_from_file_location("bench_routing", BENCH / "routed.py")
+    bench_routing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_routing)
+    from leads import services
+
+    team, _token, weights = bench_routing._world()
+    # 900 by weight: a whole number of leads for each of the weights 1-4 of 40 reps.
+    leads = Lead.objects.bulk_create(
+        Lead(team=team, name=f"Lead {n}", source="event" if n % 10 == 0 else "web") for n in range(1000)
+    )
+    services.leads_route(leads=leads)
+    assert bench_routing._check(team, weights, [lead.pk for lead in leads]) == []
+    # A second owner for one lead (an earlier, ended assignment: one open one is all the table allows).
+    at = leads[0].assigned_at
+    Assignment.objects.create(lead=leads[0], owner=leads[1].owner, assigned_at=at, ended_at=at)
+    failures = bench_routing._check(team, weights, [lead.pk for lead in leads])
+    assert len(failures) == 1 and failures[0].startswith("assignments per lead")

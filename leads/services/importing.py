@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
-from leads.services.routing import leads_route
+from leads.services.routing import leads_plan
 from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
@@ -344,19 +344,23 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
     for lead, owner in batch:
         if owner is not None:
             lead.owner, lead.assigned_at, lead.first_assigned_at = owner, now, now  # new: no other assignment
+    unowned = [lead for lead, owner in batch if owner is None]
+    team = batch[0][0].team
+    # An auto-routed team's rows without an owner are routed before they are inserted, so
+    # that they are inserted with the owner routing chose (SPEC §11), in this transaction.
+    plan = leads_plan(leads=unowned, team=team, now=now) if unowned and team.auto_route else None
     leads = bulk_create_with_history([lead for lead, _ in batch], Lead, batch_size=BATCH_SIZE, default_user=by)
     assignments = Assignment.objects.bulk_create(
         [
-            Assignment(lead_id=lead.pk, owner=owner, assigned_by=by, assigned_at=now)
-            for lead, (_, owner) in zip(leads, batch, strict=True)
-            if owner is not None
+            Assignment(lead_id=lead.pk, owner=lead.owner, assigned_by=by, assigned_at=now)
+            for lead in leads
+            if lead.owner is not None
         ]
     )
     if assignments:
         slas_services.clocks_start(assignments=assignments, now=now)
-    unowned = [lead for lead, (_, owner) in zip(leads, batch, strict=True) if owner is None]
-    if unowned and unowned[0].team.auto_route:  # routed as they arrive, in the import's transaction
-        leads_route(leads=unowned, trigger=Trigger.CREATED, by=by, now=now)
+    if plan is not None:
+        plan.record(trigger=Trigger.CREATED, by=by)
     return len(leads)
 
 

@@ -16,15 +16,22 @@ from teams.models import User
 
 def assign_leads(*, leads: Sequence[Lead], owner: User, by: User | None, now: datetime) -> list[Assignment]:
     """End the leads' current assignments, record new ones, move ownership, start clocks."""
-    if not leads:
+    return assign_each(pairs=[(lead, owner) for lead in leads], by=by, now=now)
+
+
+def assign_each(*, pairs: Sequence[tuple[Lead, User]], by: User | None, now: datetime) -> list[Assignment]:
+    """`assign_leads` for leads going to different owners, in the same constant number of
+    statements (routing a batch, an import's thousands)."""
+    if not pairs:
         return []
-    lead_ids = [lead.pk for lead in leads]
+    lead_ids = [lead.pk for lead, _owner in pairs]
     Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(ended_at=now)
     assignments = Assignment.objects.bulk_create(
-        [Assignment(lead_id=lead_id, owner=owner, assigned_by=by, assigned_at=now) for lead_id in lead_ids]
+        [Assignment(lead_id=lead.pk, owner=owner, assigned_by=by, assigned_at=now) for lead, owner in pairs]
     )
-    for lead in leads:
+    for lead, owner in pairs:
         lead.owner, lead.assigned_at = owner, now
+    leads = [lead for lead, _owner in pairs]
     bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
     lead_facts_refresh(lead_ids=lead_ids)
     slas_services.clocks_start(assignments=assignments, now=now)

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import CLOSED, Campaign, Lead
-from leads.services.ownership import assign_leads
+from leads.services.ownership import assign_each
 from routing import selectors
 from routing.models import Decision, Member, Method, Rule, Skip, Step, Trigger
 from slas.services import notifications
@@ -53,16 +53,18 @@ class _State:
     # When each rep was last given a lead of the team, and a number that orders assignments
     # made at one instant (their latest assignment's id; past those, the batch's count): the
     # team's turn order.
-    last: dict[int, tuple[datetime, int]]
+    last: dict[int, tuple[datetime, int]] | None  # read when first needed
     by_email: dict[str, int]
     by_phone: dict[str, int]
     now: datetime
     given: int = 0
+    pending_turns: list[int] = field(default_factory=list)
     changed_rules: dict[int, Rule] = field(default_factory=dict)
     changed_members: dict[int, Member] = field(default_factory=dict)
 
 
 BATCH = 2**62  # the batch's assignments come after every stored one made at the same instant
+STRIDE = 720_720_000  # by weight: a member moves on by STRIDE / weight (exact for weights up to 16)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,37 @@ def leads_route(
         return _write(leads=leads, choices=choices, state=state, trigger=trigger, by=by, now=now)
 
 
+@dataclass
+class Plan:
+    """Routing decided for leads not saved yet (an import's batch): each lead's `owner` is
+    set, to be inserted with it; `record` then writes why, once they have ids. Both in the
+    caller's transaction, which holds the team's lock from `leads_plan` on."""
+
+    leads: Sequence[Lead]
+    choices: list[Choice]
+    state: _State
+
+    def record(self, *, trigger: str, by: User | None) -> list[Decision]:
+        """The decisions and the rules' turns, once the leads are saved (with their owners)."""
+        return _record(leads=self.leads, choices=self.choices, state=self.state, trigger=trigger, by=by)
+
+
+def leads_plan(*, leads: Sequence[Lead], team: Team, now: datetime) -> Plan:
+    """Decide where new, unsaved leads of `team` go and set their owner (and `assigned_at`);
+    the caller inserts them, creates their assignments and clocks, then calls `record`. In a
+    transaction (the team's row stays locked until it commits)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("leads_plan must run in the transaction that creates the leads")
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    state = _load(team=team, leads=leads, now=now)
+    choices = [_decide(lead, state, exclude=frozenset()) for lead in leads]
+    owners = User.objects.in_bulk({choice.owner_id for choice in choices if choice.owner_id is not None})
+    for lead, choice in zip(leads, choices, strict=True):
+        if choice.owner_id is not None:
+            lead.owner, lead.assigned_at, lead.first_assigned_at = owners[choice.owner_id], now, now
+    return Plan(leads=leads, choices=choices, state=state)
+
+
 def lead_route(*, lead: Lead, by: User, now: datetime | None = None) -> Decision:
     """A manager routes one open lead now (SPEC §11, `POST leads/{id}/route/`), owned or not."""
     if not permissions.can_manage_routing(by, lead.team):
@@ -127,7 +160,7 @@ def route_preview(
 
 
 def _load(*, team: Team, leads: Sequence[Lead], now: datetime) -> _State:
-    rules = list(selectors.team_rules(team=team, active_only=True))
+    rules = list(selectors.team_rules(team=team, active_only=True, with_people=False))
     reps = sorted(team_reps(team=team).values_list("pk", flat=True))
     emails = {lead.email.lower() for lead in leads if lead.email}
     phones = {lead.phone for lead in leads if lead.phone}
@@ -145,7 +178,7 @@ def _load(*, team: Team, leads: Sequence[Lead], now: datetime) -> _State:
         unavailable=unavailable_reasons(user_ids=people, at=now),
         today=selectors.assigned_today(team=team, user_ids=members, at=now) if capped else {},
         open=selectors.open_lead_counts(user_ids=members) if counted else {},
-        last=selectors.last_assigned(team=team, user_ids=reps),
+        last=None,
         by_email=by_email,
         by_phone=by_phone,
         now=now,
@@ -187,6 +220,10 @@ def _decide(lead: Lead, state: _State, *, exclude: set[int] | frozenset[int]) ->
             eligible_reps.append(rep)
         else:
             skipped.setdefault(rep, why)
+    if eligible_reps and state.last is None:
+        state.last = selectors.last_assigned(user_ids=state.reps)
+        for n, owner_id in enumerate(state.pending_turns, start=1):  # given earlier in this batch
+            state.last[owner_id] = (state.now, BATCH + n)
     if eligible_reps:
         owner = min(eligible_reps, key=lambda rep: (rep in state.last, state.last.get(rep, (state.now, 0)), rep))
         return _chosen(lead, state, Step.DEFAULT, owner, None, skipped)
@@ -218,14 +255,13 @@ def _capped(rule: Rule, user_id: int, state: _State) -> str | None:
 
 def _pick(rule: Rule, eligible: list[Member], state: _State) -> int:
     """The member `rule`'s method chooses among `eligible` (in member order), with the rule's
-    bookkeeping moved on: in turn, the one whose last turn is oldest; by weight, smooth
-    weighted round-robin; fewest open leads, ties in turn."""
-    if rule.method == Method.WEIGHTED:
-        for member in eligible:
-            member.current += member.weight
-        chosen = max(eligible, key=lambda member: member.current)  # the first of equals
-        chosen.current -= sum(member.weight for member in eligible)
-        state.changed_members.update({member.pk: member for member in eligible})
+    bookkeeping moved on: in turn, the one whose last turn is oldest; by weight, stride
+    scheduling (the lowest pass, moved on by STRIDE / weight: shares follow the weights and
+    only the chosen member changes); fewest open leads, ties in turn."""
+    if rule.method == Method.WEIGHTED:  # the lowest pass, a pass left behind counting as the clock
+        chosen = min(eligible, key=lambda member: max(member.current, rule.clock))  # the first of equals
+        rule.clock = max(chosen.current, rule.clock)
+        chosen.current = rule.clock + STRIDE // chosen.weight
     elif rule.method == Method.LEAST_OPEN:
         chosen = min(eligible, key=lambda member: (state.open.get(member.user_id, 0), member.last_turn))
     else:
@@ -242,7 +278,10 @@ def _chosen(lead: Lead, state: _State, step: str, owner_id: int, rule: Rule | No
     state.today[owner_id] = state.today.get(owner_id, 0) + 1
     state.open[owner_id] = state.open.get(owner_id, 0) + 1
     state.given += 1
-    state.last[owner_id] = (state.now, BATCH + state.given)
+    if state.last is not None:
+        state.last[owner_id] = (state.now, BATCH + state.given)
+    else:  # the team's turns, when first read, start from the stored assignments and these
+        state.pending_turns.append(owner_id)
     if lead.email:
         state.by_email.setdefault(lead.email.lower(), owner_id)
     if lead.phone:
@@ -253,19 +292,27 @@ def _chosen(lead: Lead, state: _State, step: str, owner_id: int, rule: Rule | No
 def _write(
     *, leads: Sequence[Lead], choices: list[Choice], state: _State, trigger: str, by: User | None, now: datetime
 ) -> list[Decision]:
-    by_owner: dict[int, list[Lead]] = {}
-    for lead, choice in zip(leads, choices, strict=True):
-        if choice.owner_id is not None and choice.owner_id != lead.owner_id:
-            # Whoever had the last turn is written last: the newest assignment is theirs.
-            by_owner[choice.owner_id] = [*by_owner.pop(choice.owner_id, []), lead]
-    owners = User.objects.in_bulk(list(by_owner))
-    for owner_id, owned in by_owner.items():
-        locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in owned]))
-        assign_leads(leads=locked, owner=owners[owner_id], by=by, now=now)
-        for lead in owned:
+    moving = [
+        (lead, choice.owner_id)
+        for lead, choice in zip(leads, choices, strict=True)
+        if choice.owner_id is not None and choice.owner_id != lead.owner_id
+    ]
+    if moving:
+        owners = User.objects.in_bulk({owner_id for _lead, owner_id in moving})
+        locked = Lead.objects.select_for_update().in_bulk([lead.pk for lead, _owner_id in moving])
+        # In the order decided: the newest assignment (the highest id) is the last turn's.
+        assign_each(pairs=[(locked[lead.pk], owners[owner_id]) for lead, owner_id in moving], by=by, now=now)
+        for lead, owner_id in moving:
             lead.owner_id, lead.assigned_at = owner_id, now
+    return _record(leads=leads, choices=choices, state=state, trigger=trigger, by=by)
+
+
+def _record(
+    *, leads: Sequence[Lead], choices: list[Choice], state: _State, trigger: str, by: User | None
+) -> list[Decision]:
+    now = state.now
     if state.changed_rules:
-        Rule.objects.bulk_update(state.changed_rules.values(), ["turns"])
+        Rule.objects.bulk_update(state.changed_rules.values(), ["turns", "clock"])
     if state.changed_members:
         Member.objects.bulk_update(state.changed_members.values(), ["current", "last_turn"])
     nobody = [lead for lead, choice in zip(leads, choices, strict=True) if choice.owner_id is None]

@@ -261,3 +261,16 @@ def test_an_import_into_an_auto_routed_team_routes_the_rows_without_an_owner(rep
     assert owners == {rep.pk: 2 for rep in reps}
     assert Lead.objects.get(name="Named").owner == reps[3]
     assert Decision.objects.filter(trigger="created").count() == 8
+
+
+def test_a_rule_passes_over_members_who_left_the_team_or_were_deactivated(reps, sales_team, other_sales_team, users):
+    manager = users["sales_manager"]
+    rule(sales_team, manager, reps[:3], name="Three")
+    team_services.user_update(user=reps[0], team=other_sales_team)  # moved to Jayapura
+    team_services.user_update(user=reps[1], is_active=False)
+    decisions = [route(sales_team) for _ in range(2)]
+    assert {d.owner_id for d in decisions} == {reps[2].pk} and {d.step for d in decisions} == {"rule"}
+    assert sorted(decisions[0].skipped, key=lambda s: s["reason"]) == [
+        {"user": reps[0].pk, "reason": "excluded"},
+        {"user": reps[1].pk, "reason": "inactive"},
+    ]
