@@ -47,6 +47,7 @@ class _State:
     team: Team
     rules: list[Rule]
     reps: list[int]  # the team's active reps, in id order
+    rep_ids: frozenset[int]  # the same, to look up
     unavailable: dict[int, str]
     today: dict[int, int]
     open: dict[int, int]
@@ -175,6 +176,7 @@ def _load(*, team: Team, leads: Sequence[Lead], now: datetime) -> _State:
         team=team,
         rules=rules,
         reps=reps,
+        rep_ids=frozenset(reps),
         unavailable=unavailable_reasons(user_ids=people, at=now),
         today=selectors.assigned_today(team=team, user_ids=members, at=now) if capped else {},
         open=selectors.open_lead_counts(user_ids=members) if counted else {},
@@ -187,10 +189,9 @@ def _load(*, team: Team, leads: Sequence[Lead], now: datetime) -> _State:
 
 def _decide(lead: Lead, state: _State, *, exclude: set[int] | frozenset[int]) -> Choice:
     skipped: dict[int, str] = {}
-    team_reps = set(state.reps)
 
     def reason(user_id: int) -> str | None:
-        if user_id in exclude or (user_id not in team_reps and user_id not in state.unavailable):
+        if user_id in exclude or (user_id not in state.rep_ids and user_id not in state.unavailable):
             return Skip.EXCLUDED  # not to get it this time, or no longer a rep of the team
         return state.unavailable.get(user_id)
 
