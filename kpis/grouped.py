@@ -74,6 +74,8 @@ from slas.models import Sla
 from slas.selectors import compliance
 from teams.models import Team
 
+CLOCK_KINDS = (Sla.Kind.RESPONSE, Sla.Kind.CADENCE, Sla.Kind.ASSIGNMENT)
+
 SALES, MARKETING = Team.Kind.SALES, Team.Kind.MARKETING
 
 
@@ -129,7 +131,7 @@ class _Totals:
     revenue: Decimal = ZERO
     campaign_revenue: Decimal = ZERO
     companies: Counter = field(default_factory=Counter)
-    clocks: dict[str, list[int]] = field(default_factory=lambda: {Sla.Kind.RESPONSE: [0, 0], Sla.Kind.CADENCE: [0, 0]})
+    clocks: dict[str, list[int]] = field(default_factory=lambda: {kind: [0, 0] for kind in CLOCK_KINDS})
     breaches: int = 0
     reasons: Counter = field(default_factory=Counter)
     sources: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
@@ -196,6 +198,7 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
     spend = sum((c.spend for c in campaigns.values() if _runs(c, frame) and _counts_for(c, frame)), ZERO)
     repeat = sum(1 for n in totals.companies.values() if n > 1)
     response, cadence = totals.clocks[Sla.Kind.RESPONSE], totals.clocks[Sla.Kind.CADENCE]
+    assignment = totals.clocks[Sla.Kind.ASSIGNMENT]
     values = {
         Metric.LEADS_CREATED: totals.created,
         Metric.LEADS_GROWTH: (totals.created - totals.before) / totals.before if totals.before else None,
@@ -209,6 +212,7 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
         Metric.CADENCE_SLA_COMPLIANCE: compliance(*cadence),
         Metric.REJECTION_RATE: rate(totals.rejected, totals.created),
         Metric.MEDIAN_TIME_TO_ASSIGN_HOURS: totals.to_assign,
+        Metric.ASSIGNMENT_SLA_COMPLIANCE: compliance(*assignment),
     }
     card = {name: values[name] for name in BUILT_IN}
     card["breaches"] = totals.breaches

@@ -147,12 +147,12 @@ FIRST_RESPONSE_MEDIAN = """SELECT i, {median} FROM ({routes}) routes WHERE first
 FIRST_RESPONSE_VALUES = """SELECT sales_team, campaign_team, creator_team, bucket, first_assigned, first_touch
   FROM facts WHERE first_touch IS NOT NULL"""
 
-# Response and cadence clocks that fell due (met; breached, waived left out) by team, and
+# Response, cadence and assignment clocks that fell due (met; breached, waived left out) by team, and
 # breaches that fell due, not waived, by sales team and by the marketing team that owed them.
 SLAS = """SELECT 'clock', c.team_id, NULL, c.kind, {clock_bucket},
        COUNT(CASE WHEN c.state = 'met' THEN 1 END), COUNT(CASE WHEN c.state = 'breached' AND b.waived = %s THEN 1 END)
   FROM slas_clock c LEFT JOIN slas_breach b ON b.clock_id = c.id AND c.state = 'breached'
- WHERE c.kind IN ('response', 'cadence') AND c.due_at >= %s AND c.due_at < %s
+ WHERE c.kind IN ('response', 'cadence', 'assignment') AND c.due_at >= %s AND c.due_at < %s
  GROUP BY 2, 4, 5
 UNION ALL
 SELECT 'breach', b.team_id, b.responsible_team_id, NULL, {breach_bucket}, COUNT(*), NULL

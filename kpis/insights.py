@@ -1,12 +1,14 @@
 """Insights that settle the Sales-vs-Marketing argument with data (SPEC §5), in a few
 grouped queries each: lead quality by source and campaign, how many touches it takes to
-win, how the speed of the first response changes the odds, and what campaigns return."""
+win, how the speed of the first response changes the odds, where a new lead waits
+(routing beside the rep), and what campaigns return."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from statistics import median
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -112,6 +114,41 @@ def win_rate_by_response_speed(leads: QuerySet[Lead]) -> list[dict]:
     ]
 
 
+def delays_by_source(leads: QuerySet[Lead]) -> list[dict]:
+    """Where a new lead waits, per source and in all: the median hours from creation to its
+    first rep (routing and the managers) beside the median hours from there to the rep's
+    first follow-up (the rep), so that neither side is blamed for the other's delay.
+    From the facts stored on the lead (`leads.services.facts`): one query."""
+    rows = leads.values_list("source", "created_at", "first_assigned_at", "first_response_at")
+    waits: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"leads": [], "routing": [], "rep": []})
+    for source, created, assigned, responded in rows:
+        for key in (source, None):
+            found = waits[key]
+            found["leads"].append(1)
+            if assigned is not None:
+                found["routing"].append(_hours(assigned - created))
+                if responded is not None:
+                    found["rep"].append(_hours(responded - assigned))
+    labels = dict(Source.choices)
+    ordered = sorted((key for key in waits if key is not None), key=lambda key: (-len(waits[key]["leads"]), key))
+    return [
+        {
+            "key": key or "all",
+            "label": labels.get(key, key) if key else None,
+            "leads": len(waits[key]["leads"]),
+            "assigned": len(waits[key]["routing"]),
+            "routing_hours": median(waits[key]["routing"]) if waits[key]["routing"] else None,
+            "rep_hours": median(waits[key]["rep"]) if waits[key]["rep"] else None,
+        }
+        for key in [*ordered, None]
+        if key in waits
+    ]
+
+
+def _hours(wait: timedelta) -> float:
+    return wait.total_seconds() / 3600
+
+
 def campaign_returns(*, leads: QuerySet[Lead], start: datetime, end: datetime) -> dict:
     """Per campaign running in the range: spend, leads, wins, revenue won in the range, ROI;
     and Marketing's share of all revenue won in the range (leads from its campaigns)."""
@@ -160,5 +197,6 @@ def insights_for(*, user: User, team: Team | None, first: date, last: date) -> d
         "by_campaign": [row for row in quality_by(cohort, "campaign__name") if row["key"]],
         "by_touches": win_rate_by_touches(closed),
         "by_speed": win_rate_by_response_speed(closed),
+        "delays": delays_by_source(cohort),
         "returns": campaign_returns(leads=leads, start=start, end=end),
     }

@@ -175,6 +175,13 @@ def cadence_sla_compliance(scope: Scope, start: datetime, end: datetime) -> floa
     return _sla_compliance(Sla.Kind.CADENCE, scope, start, end)
 
 
+def assignment_sla_compliance(scope: Scope, start: datetime, end: datetime) -> float | None:
+    """Leads that reached a rep in time (SPEC §3.4): the team's, never a rep's."""
+    if scope.user is not None:
+        return None
+    return _sla_compliance(Sla.Kind.ASSIGNMENT, scope, start, end)
+
+
 def breaches(scope: Scope, start: datetime, end: datetime) -> int:
     """Breaches (not waived) that fell due in the range, owed by the scope."""
     found = Breach.objects.filter(due_at__gte=start, due_at__lt=end, waived=False)
@@ -213,6 +220,7 @@ BUILT_IN = {
     Metric.CADENCE_SLA_COMPLIANCE: cadence_sla_compliance,
     Metric.REJECTION_RATE: rejection_rate,
     Metric.MEDIAN_TIME_TO_ASSIGN_HOURS: median_time_to_assign_hours,
+    Metric.ASSIGNMENT_SLA_COMPLIANCE: assignment_sla_compliance,
 }
 UNITS = {
     Metric.LEADS_CREATED: "leads",

@@ -26,6 +26,7 @@ class Metric(models.TextChoices):
     CADENCE_SLA_COMPLIANCE = "cadence_sla_compliance", _("Cadence SLA compliance")
     REJECTION_RATE = "rejection_rate", _("Rejection rate")
     MEDIAN_TIME_TO_ASSIGN_HOURS = "median_time_to_assign_hours", _("Median time to assign (hours)")
+    ASSIGNMENT_SLA_COMPLIANCE = "assignment_sla_compliance", _("Assignment SLA compliance")
     MANUAL = "manual", _("Manual (entered or imported)")
 
 

@@ -35,7 +35,7 @@ class DueWords(NamedTuple):
 
 def due_words() -> dict[str | None, DueWords]:
     """The badge's words in the active language by clock kind: a first follow-up, follow-ups
-    at a pace, or a deadline of no known kind."""
+    at a pace, a lead waiting for a rep, or a deadline of no known kind."""
     return _due_words(get_language())
 
 
@@ -53,6 +53,11 @@ def _due_words(language: str | None) -> dict[str | None, DueWords]:
             _("Follow-ups overdue by %(late)s"),
             _("Behind on follow-ups: %(left)s left"),
             _("Follow-ups on pace: %(left)s left"),
+        ),
+        "assignment": DueWords(
+            _("Waiting for a rep: overdue by %(late)s"),
+            _("Waiting for a rep: assign within %(left)s"),
+            _("Assign within %(left)s"),
         ),
         None: DueWords(_("Overdue by %(late)s"), _("At risk: due in %(left)s"), _("Due in %(left)s")),
     }

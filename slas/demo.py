@@ -1,4 +1,4 @@
-"""The three SLAs of the specification for the demo company (`manage.py seed_demo`)."""
+"""The four SLAs of the specification for the demo company (`manage.py seed_demo`)."""
 
 from __future__ import annotations
 
@@ -37,4 +37,13 @@ def seed(*, start: datetime) -> int:
         from_team=marketing,
         now=start,
     )
-    return 3
+    services.sla_create(
+        by=manager,
+        team=jakarta,
+        kind=Sla.Kind.ASSIGNMENT,
+        name="Assigned within 2 business hours",
+        target_value=2,
+        target_unit=Sla.Unit.BUSINESS_HOURS,
+        now=start,
+    )
+    return 4

@@ -1,7 +1,7 @@
 """What a weekly breach digest and an at-risk reminder say (reads only).
 
 A manager's digest shows both sides of the agreement for the previous ISO week: Sales'
-response and cadence record and Marketing's volume record, the team's breaches by rep
+response and cadence record, how fast leads reached a rep, and Marketing's volume record, the team's breaches by rep
 and by SLA, the breaches still open, and compliance against the week before. A rep's
 digest shows their own breaches.
 """
@@ -54,6 +54,10 @@ class Side:
     cadence: float | None = None
     response_before: float | None = None
     cadence_before: float | None = None
+    # Routing's record (SPEC §3.4), the managers' and not the reps': leads that waited too long.
+    assignment_breaches: int = 0
+    assignment: float | None = None
+    assignment_before: float | None = None
     volume_breaches: list[Breach] = field(default_factory=list)
     volume_progress: list = field(default_factory=list)
 
@@ -79,7 +83,11 @@ class DigestContent:
         neither side of the agreement breached anything that week. A marketing manager hears
         of a week of Sales' breaches, and a sales manager of Marketing's, as the other side."""
         sides = self.sales + self.marketing
-        return not self.breaches and not self.open_count and not any(side.breaches for side in sides)
+        return (
+            not self.breaches
+            and not self.open_count
+            and not any(side.breaches or side.assignment_breaches for side in sides)
+        )
 
 
 def digest_recipients(*, team: Team) -> list[User]:
@@ -135,13 +143,18 @@ def _both_sides(*, team: Team, start: datetime, end: datetime, now: datetime) ->
     sales = []
     week = Breach.objects.filter(due_at__gte=start, due_at__lt=end, waived=False)
     breached = Counter(
-        week.filter(team__in=sales_teams, kind__in=[Sla.Kind.RESPONSE, Sla.Kind.CADENCE]).values_list(
-            "team_id", flat=True
-        )
+        week.filter(team__in=sales_teams, kind__in=[Sla.Kind.RESPONSE, Sla.Kind.CADENCE, Sla.Kind.ASSIGNMENT])
+        .values_list("team_id", "kind")
+        .order_by()
     )
+    kinds = ((Sla.Kind.RESPONSE, "response"), (Sla.Kind.CADENCE, "cadence"), (Sla.Kind.ASSIGNMENT, "assignment"))
     for sales_team in sales_teams:
-        side = Side(team=sales_team, breaches=breached[sales_team.pk])
-        for kind, attr in ((Sla.Kind.RESPONSE, "response"), (Sla.Kind.CADENCE, "cadence")):
+        side = Side(
+            team=sales_team,
+            breaches=breached[sales_team.pk, Sla.Kind.RESPONSE] + breached[sales_team.pk, Sla.Kind.CADENCE],
+            assignment_breaches=breached[sales_team.pk, Sla.Kind.ASSIGNMENT],
+        )
+        for kind, attr in kinds:
             setattr(side, attr, clock_compliance(kind=kind, start=start, end=end, team=sales_team))
             setattr(
                 side,

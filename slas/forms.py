@@ -14,6 +14,7 @@ KIND_FIELDS = {
     Sla.Kind.RESPONSE: ["target_value", "target_unit", "warn_at_percent"],
     Sla.Kind.CADENCE: ["min_touches", "window_days"],
     Sla.Kind.VOLUME: ["from_team", "leads_per_rep", "period", "count_rejected"],
+    Sla.Kind.ASSIGNMENT: ["target_value", "target_unit", "warn_at_percent"],
 }
 HELP = {
     Sla.Kind.RESPONSE: _(
@@ -21,6 +22,10 @@ HELP = {
     ),
     Sla.Kind.CADENCE: _("Reps follow each lead up at least this many times in the first days after they get it."),
     Sla.Kind.VOLUME: _("Marketing delivers at least this many leads per active sales rep in each period."),
+    Sla.Kind.ASSIGNMENT: _(
+        "A lead created without an owner reaches a rep within this time. It measures routing and the managers,"
+        " never a rep: the rep's own clock starts only when the lead reaches them."
+    ),
 }
 
 
@@ -65,6 +70,8 @@ class SlaForm(forms.ModelForm):
                 "period": "month",
                 "warn_at_percent": 75,
             }
+            if kind == Sla.Kind.ASSIGNMENT:  # routing is counted in hours, not days
+                defaults.update(target_value=2, target_unit=Sla.Unit.BUSINESS_HOURS)
             for name, value in defaults.items():
                 if name in self.fields:
                     self.fields[name].initial = value

@@ -35,6 +35,7 @@ class Sla(models.Model):
         RESPONSE = "response", _("Response")
         CADENCE = "cadence", _("Cadence")
         VOLUME = "volume", _("Volume")
+        ASSIGNMENT = "assignment", _("Assignment")
 
     class Unit(models.TextChoices):
         MINUTES = "minutes", _("minutes")
@@ -56,7 +57,7 @@ class Sla(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    # response
+    # response and assignment
     target_value = models.PositiveIntegerField(
         _("target"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
@@ -109,7 +110,7 @@ class Sla(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="response") | Q(target_value__gte=1, target_unit__gt=""),
+                condition=~Q(kind__in=["response", "assignment"]) | Q(target_value__gte=1, target_unit__gt=""),
                 name="sla_response_has_target",
             ),
             models.CheckConstraint(
@@ -127,7 +128,10 @@ class Sla(models.Model):
 
 
 class Clock(models.Model):
-    """One SLA's deadline for one assignment of one lead, with the terms frozen when it started."""
+    """One SLA's deadline for one assignment of one lead, with the terms frozen when it started.
+
+    An `assignment` clock (SPEC §3.4) is the team's, not a rep's: it starts when a lead is
+    created without an owner and has neither an assignment nor an owner; one per SLA and lead."""
 
     class State(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -150,11 +154,18 @@ class Clock(models.Model):
         "leads.Lead", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("lead"), db_index=False
     )  # clock_lead_idx
     assignment = models.ForeignKey(
-        "leads.Assignment", on_delete=models.CASCADE, related_name="clocks", verbose_name=_("assignment")
+        "leads.Assignment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="clocks",
+        verbose_name=_("assignment"),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="clocks",
         verbose_name=_("owner"),
         db_index=False,
@@ -178,6 +189,13 @@ class Clock(models.Model):
         verbose_name_plural = _("SLA clocks")
         constraints = [
             models.UniqueConstraint(fields=["sla", "assignment"], name="clock_once_per_sla_and_assignment"),
+            models.UniqueConstraint(
+                fields=["sla", "lead"], condition=Q(kind="assignment"), name="clock_assignment_once_per_lead"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="assignment") | Q(assignment__isnull=False, owner__isnull=False),
+                name="clock_rep_has_assignment",
+            ),
         ]
         indexes = [
             # The sweep: running clocks that fell due (partial: only running clocks are indexed).

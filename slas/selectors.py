@@ -66,9 +66,12 @@ def deadline_state(*, state: str, due_at: datetime | None, warn_at: datetime | N
 
 # The clocks a lead's owner still has to act on: running ones, and a first follow-up that
 # breached and is still unanswered (the loudest of all). Met, cancelled and answered ones
-# are done with; a cadence window that closed short is history.
+# are done with; a cadence window that closed short is history. An unassigned lead's are
+# its team's assignment clocks (no owner), for whoever assigns it, likewise.
 OPEN_CLOCK = Q(state=Clock.State.RUNNING) | Q(
-    state=Clock.State.BREACHED, kind=Sla.Kind.RESPONSE, breach__resolved_at__isnull=True
+    state=Clock.State.BREACHED,
+    kind__in=[Sla.Kind.RESPONSE, Sla.Kind.ASSIGNMENT],
+    breach__resolved_at__isnull=True,
 )
 
 
@@ -113,7 +116,9 @@ def lead_clocks(*, lead_id: int, now: datetime) -> list[ClockView]:
     """The lead's clocks, newest assignment first, with their state at `now` and the touches
     each counts (two queries)."""
     clocks = list(
-        Clock.objects.filter(lead_id=lead_id).select_related("sla", "owner").order_by("-started_at", "sla__name")
+        Clock.objects.filter(lead_id=lead_id)
+        .select_related("sla", "owner", "team")
+        .order_by("-started_at", "sla__name")
     )
     times = list(Touch.objects.filter(lead_id=lead_id).values_list("occurred_at", flat=True))
     views = []

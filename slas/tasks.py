@@ -19,7 +19,13 @@ def evaluate_slas(self, full: bool = False) -> dict:
     result = sla_sweep(now=timezone.now(), full=full)
     if result.skipped and full:
         raise self.retry(countdown=30)
-    return {"response": result.response, "cadence": result.cadence, "volume": result.volume, "skipped": result.skipped}
+    return {
+        "response": result.response,
+        "cadence": result.cadence,
+        "volume": result.volume,
+        "assignment": result.assignment,
+        "skipped": result.skipped,
+    }
 
 
 @periodic_job("slas.send_digests", soft_time_limit=480, time_limit=540)

@@ -112,9 +112,7 @@ class TeamViewSet(
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    away = serializers.BooleanField(
-        required=False, help_text=gettext_lazy("Away now: routing passes the person over (SPEC §11).")
-    )
+    away = serializers.BooleanField(required=False, help_text=gettext_lazy("Away now: routing passes the person over."))
 
     class Meta:
         model = User

@@ -350,6 +350,9 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
     # that they are inserted with the owner routing chose (SPEC §11), in this transaction.
     plan = leads_plan(leads=unowned, team=team, now=now) if unowned and team.auto_route else None
     leads = bulk_create_with_history([lead for lead, _ in batch], Lead, batch_size=BATCH_SIZE, default_user=by)
+    # Rows without an owner waited for one (routed or not): the team's assignment clocks,
+    # started before the assignments below meet them.
+    slas_services.clocks_start_unassigned(leads=unowned, now=now)
     assignments = Assignment.objects.bulk_create(
         [
             Assignment(lead_id=lead.pk, owner=lead.owner, assigned_by=by, assigned_at=now)

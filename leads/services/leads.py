@@ -88,8 +88,10 @@ def lead_create(
         lead.save()
         if owner is not None:
             assign_leads(leads=[lead], owner=owner, by=by, now=now)
-        elif team.auto_route:
-            leads_route(leads=[lead], trigger=Trigger.CREATED, by=by, now=now)
+        else:
+            slas_services.clocks_start_unassigned(leads=[lead], now=now)
+            if team.auto_route:
+                leads_route(leads=[lead], trigger=Trigger.CREATED, by=by, now=now)
     return lead
 
 

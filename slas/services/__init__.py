@@ -1,8 +1,10 @@
 """Writes of the SLA engine.
 
-The leads services call two hooks, plainly and inside their own transaction,
+The leads services call three hooks, plainly and inside their own transaction,
 whenever something happens that can start, satisfy or cancel a clock:
 
+- `clocks_start_unassigned`: leads were created without an owner (the team's
+  assignment clocks, before routing gives them one);
 - `clocks_start`: leads got an owner (assignment, reassignment, claim, import);
 - `clocks_refresh`: a lead was touched, rejected, closed or reopened, or a touch
   was edited or deleted.
@@ -12,7 +14,7 @@ waive breaches through the other functions here.
 """
 
 from slas.services.breaches import breach_acknowledge, breach_review, breach_waive
-from slas.services.clocks import clocks_refresh, clocks_start
+from slas.services.clocks import clocks_refresh, clocks_start, clocks_start_unassigned
 from slas.services.definitions import sla_create, sla_set_active, sla_update
 from slas.services.sweep import SweepResult, sla_sweep
 
@@ -23,6 +25,7 @@ __all__ = [
     "breach_waive",
     "clocks_refresh",
     "clocks_start",
+    "clocks_start_unassigned",
     "sla_create",
     "sla_set_active",
     "sla_sweep",

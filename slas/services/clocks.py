@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
@@ -27,6 +27,7 @@ def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Cl
         )
     )
     _cancel_superseded(rows)
+    _meet_assignment_clocks(rows)
     team_ids = {row["lead__team_id"] for row in rows}
     slas = defaultdict(list)
     for sla in Sla.objects.filter(
@@ -45,6 +46,64 @@ def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Cl
     return Clock.objects.bulk_create(clocks, ignore_conflicts=True)
 
 
+def clocks_start_unassigned(*, leads: Sequence[Lead], now: datetime) -> list[Clock]:
+    """Start the team's clock per active `assignment` SLA (SPEC §3.4) for leads just created
+    without an owner: it runs from the lead's creation to its first assignment, and is the
+    team's (no owner). Call it before routing assigns them, in the same transaction.
+
+    One query for the SLAs and one insert, whatever the number of leads (plus one per team
+    for its calendar). Idempotent: a clock exists at most once per (SLA, lead)."""
+    team_ids = {lead.team_id for lead in leads}
+    if not team_ids:
+        return []
+    slas = defaultdict(list)
+    for sla in Sla.objects.filter(team_id__in=team_ids, is_active=True, kind=Sla.Kind.ASSIGNMENT).select_related(
+        "team"
+    ):
+        slas[sla.team_id].append(sla)
+    if not slas:
+        return []
+    calendars = {team_id: calendar_for_team(found[0].team) for team_id, found in slas.items()}
+    clocks = []
+    for lead in leads:
+        for sla in slas.get(lead.team_id, []):
+            if sla.active_from > lead.created_at or (sla.sources and lead.source not in sla.sources):
+                continue
+            calendar = calendars[sla.team_id]
+            due = add_target(calendar, lead.created_at, sla.target_value, sla.target_unit)
+            clocks.append(
+                Clock(
+                    sla=sla,
+                    sla_version=sla.version,
+                    kind=sla.kind,
+                    lead_id=lead.pk,
+                    team_id=sla.team_id,
+                    started_at=lead.created_at,
+                    due_at=due,
+                    warn_at=_warn_at(calendar, sla, lead.created_at, due),
+                    created_at=now,
+                )
+            )
+    return Clock.objects.bulk_create(clocks, ignore_conflicts=True)
+
+
+def _meet_assignment_clocks(rows: list[dict]) -> None:
+    """A lead's first assignment stops its team's assignment clock: met when it came in time;
+    a breach already recorded is resolved by it. One UPDATE (two after a breach) per
+    distinct assignment time (a batch shares one)."""
+    by_time: dict[datetime, list[int]] = defaultdict(list)
+    for row in rows:
+        by_time[row["assigned_at"]].append(row["lead_id"])
+    for assigned_at, lead_ids in by_time.items():
+        waiting = Clock.objects.filter(kind=Sla.Kind.ASSIGNMENT, lead_id__in=lead_ids, started_at__lte=assigned_at)
+        waiting.filter(state=Clock.State.RUNNING, due_at__gte=assigned_at).update(
+            state=Clock.State.MET, satisfied_at=assigned_at
+        )
+        Breach.objects.filter(
+            kind=Sla.Kind.ASSIGNMENT, lead_id__in=lead_ids, resolved_at__isnull=True, due_at__lt=assigned_at
+        ).update(resolved_at=assigned_at)
+
+
 def _cancel_superseded(rows: list[dict]) -> None:
     """A new owner's clock replaces the old owner's unfinished one. A clock already due
     when the lead changed hands is left running: the sweep records its breach.
@@ -56,7 +115,9 @@ def _cancel_superseded(rows: list[dict]) -> None:
     for assigned_at, lead_ids in by_time.items():
         Clock.objects.filter(lead_id__in=lead_ids, state=Clock.State.RUNNING, due_at__gt=assigned_at).exclude(
             assignment_id__in=new_assignments
-        ).update(state=Clock.State.CANCELLED, cancelled_at=assigned_at, cancel_reason=Clock.CancelReason.REASSIGNED)
+        ).exclude(kind=Sla.Kind.ASSIGNMENT).update(
+            state=Clock.State.CANCELLED, cancelled_at=assigned_at, cancel_reason=Clock.CancelReason.REASSIGNED
+        )
 
 
 def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Clock:
@@ -130,7 +191,13 @@ def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
     changed, resolved = [], {}
     for clock in clocks:
         before = (clock.state, clock.satisfied_at, clock.cancelled_at, clock.cancel_reason, clock.warn_at)
-        if clock.kind == Sla.Kind.RESPONSE:
+        if clock.kind == Sla.Kind.ASSIGNMENT:
+            # Met only by an assignment (clocks_start); a lead closed before it reached anyone
+            # and before the deadline needs no rep (reopened in time, its clock runs again).
+            if clock.state in (Clock.State.RUNNING, Clock.State.CANCELLED):
+                closed_at = closed.get(clock.lead_id)
+                _set(clock, met_at=None, closed_at=closed_at if closed_at and closed_at < clock.due_at else None)
+        elif clock.kind == Sla.Kind.RESPONSE:
             first = min((at for at in responses[clock.lead_id] if at >= clock.started_at), default=None)
             if clock.state == Clock.State.BREACHED:
                 resolved[clock.pk] = first

@@ -20,6 +20,7 @@ KIND_FIELDS = {
     Sla.Kind.RESPONSE: {"target_value", "target_unit", "warn_at_percent", "sources"},
     Sla.Kind.CADENCE: {"min_touches", "window_days", "warn_at_percent", "sources"},
     Sla.Kind.VOLUME: {"from_team", "leads_per_rep", "period", "sources", "count_rejected"},
+    Sla.Kind.ASSIGNMENT: {"target_value", "target_unit", "warn_at_percent", "sources"},
 }
 EMPTY = {
     "target_value": None,
@@ -96,13 +97,14 @@ def sla_set_active(*, sla: Sla, by: User, active: bool, now: datetime | None = N
 def _validate(sla: Sla) -> None:
     errors: dict[str, list[str]] = {}
     if sla.kind not in Sla.Kind.values:
-        raise ValidationError({"kind": [_("Choose response, cadence or volume.")]})
+        raise ValidationError({"kind": [_("Choose response, cadence, volume or assignment.")]})
     if sla.team_id and sla.team.kind != Team.Kind.SALES:
         errors["team"] = [_("An SLA governs the leads of a sales team.")]
     required = {
         Sla.Kind.RESPONSE: ["target_value", "target_unit"],
         Sla.Kind.CADENCE: ["min_touches", "window_days"],
         Sla.Kind.VOLUME: ["from_team", "leads_per_rep", "period"],
+        Sla.Kind.ASSIGNMENT: ["target_value", "target_unit"],
     }[sla.kind]
     for name in required:
         if getattr(sla, name) in (None, ""):

@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from leads.models import CLOSED, Rejection, Touch
+from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
 from slas.selectors import volume_delivered, volume_expected
 from teams.calendar import period_bounds
@@ -51,13 +51,14 @@ class SweepResult:
     response: int = 0
     cadence: int = 0
     volume: int = 0
+    assignment: int = 0
     chunks: int = 0
     skipped: bool = False
     periods: list[tuple[int, date]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.response + self.cadence + self.volume
+        return self.response + self.cadence + self.volume + self.assignment
 
 
 def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = None) -> SweepResult:
@@ -111,7 +112,7 @@ def _read_chunks_by_id() -> None:
 
 
 def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
-    """Breaches for `clocks` (all due), then their states: five statements."""
+    """Breaches for `clocks` (all due), then their states: eight statements."""
     touches = Touch.objects.filter(lead_id=OuterRef("lead_id"))
     rejections = Rejection.objects.filter(lead_id=OuterRef("lead_id"))
     in_window = {"occurred_at__gte": OuterRef("started_at"), "occurred_at__lte": OuterRef("due_at")}
@@ -144,6 +145,7 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
         actual=F("counted"),
         resolved_at=Value(None, output_field=DateTimeField()),
     )
+    result.assignment += _sweep_assignment(clocks, now, closed_in_time)
     clocks.filter(breach__isnull=False).exclude(state=Clock.State.BREACHED).update(state=Clock.State.BREACHED)
     # Clocks that fell due met but whose state lagged behind (a full re-check of old data).
     clocks.filter(breach__isnull=True, state=Clock.State.RUNNING, kind=Sla.Kind.RESPONSE).update(state=Clock.State.MET)
@@ -152,9 +154,36 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
     )
 
 
-def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved_at) -> int:
+def _sweep_assignment(clocks: QuerySet[Clock], now: datetime, closed_in_time: Q) -> int:
+    """Assignment clocks (SPEC §3.4): breached when no assignment of the lead came in
+    [started, due], unless the lead was closed first; owed by the sales team, resolved by
+    the first assignment after the deadline. Met ones whose state lagged are set: three
+    statements."""
+    assignments = Assignment.objects.filter(lead_id=OuterRef("lead_id"))
+    in_time = Exists(assignments.filter(assigned_at__gte=OuterRef("started_at"), assigned_at__lte=OuterRef("due_at")))
+    late = Subquery(
+        assignments.filter(assigned_at__gt=OuterRef("due_at")).order_by("assigned_at").values("assigned_at")[:1]
+    )
+    waiting = clocks.filter(kind=Sla.Kind.ASSIGNMENT)
+    inserted = _insert_breaches(
+        waiting.filter(~in_time).exclude(closed_in_time),
+        now,
+        actual=Value(0),
+        resolved_at=late,
+        responsible_team=F("team_id"),
+    )
+    lagging = waiting.filter(breach__isnull=True, state=Clock.State.RUNNING)
+    lagging.filter(in_time).update(state=Clock.State.MET)
+    closed_at = Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("closed_at")[:1])
+    lagging.filter(~in_time).filter(closed_in_time).update(
+        state=Clock.State.CANCELLED, cancelled_at=closed_at, cancel_reason=Clock.CancelReason.CLOSED
+    )
+    return inserted
+
+
+def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved_at, responsible_team=None) -> int:
     """INSERT INTO breach SELECT … FROM clock … ON CONFLICT DO NOTHING; returns rows inserted."""
-    row = _breach_of_clock(now=now, actual=actual, resolved_at=resolved_at)
+    row = _breach_of_clock(now=now, actual=actual, resolved_at=resolved_at, responsible_team=responsible_team)
     # Annotations may not take the names of the clock's own fields: each column as "b_<column>".
     rows = clocks.order_by().annotate(**{f"b_{column}": value for column, value in row.items()})
     select, params = rows.values(*(f"b_{column}" for column in row)).query.sql_with_params()
@@ -166,8 +195,9 @@ def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved
         return max(cursor.rowcount, 0)
 
 
-def _breach_of_clock(*, now: datetime, actual, resolved_at) -> dict[str, Any]:
-    """Every column of a clock's breach row, in order, with the expression on the clock that fills it."""
+def _breach_of_clock(*, now: datetime, actual, resolved_at, responsible_team=None) -> dict[str, Any]:
+    """Every column of a clock's breach row, in order, with the expression on the clock that
+    fills it: owed by the clock's owner, or (an assignment clock) by `responsible_team`."""
     no_id, no_time = Value(None, output_field=IntegerField()), Value(None, output_field=DateTimeField())
     return {
         "sla_id": F("sla_id"),
@@ -177,7 +207,7 @@ def _breach_of_clock(*, now: datetime, actual, resolved_at) -> dict[str, Any]:
         "lead_id": F("lead_id"),
         "team_id": F("team_id"),
         "responsible_user_id": F("owner_id"),
-        "responsible_team_id": no_id,
+        "responsible_team_id": no_id if responsible_team is None else responsible_team,
         "period_start": no_time,
         "period_end": no_time,
         "due_at": F("due_at"),

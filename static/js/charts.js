@@ -71,7 +71,26 @@
     });
   }
 
-  const KINDS = { compliance: compliance, "win-rate": winRate, trend: trend };
+  // Insights: median hours waiting for a rep and then for the rep's first follow-up, stacked
+  // per source (the last row, all sources, is labelled from data-all-label).
+  // rows: [{label, routing_hours, rep_hours}].
+  function delays(canvas, rows) {
+    const words = canvas.dataset;
+    const hours = (value) => (value === null ? null : Math.round(value * 10) / 10);
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: rows.map((r) => r.label ?? words.allLabel),
+        datasets: [
+          { label: words.routingLabel, data: rows.map((r) => hours(r.routing_hours)), backgroundColor: "#c27c0e", stack: "wait" },
+          { label: words.repLabel, data: rows.map((r) => hours(r.rep_hours)), backgroundColor: BLUE, stack: "wait" },
+        ],
+      },
+      options: { animation: false, indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, title: { display: true, text: "h" } }, y: { stacked: true } } },
+    });
+  }
+
+  const KINDS = { compliance: compliance, "win-rate": winRate, trend: trend, delays: delays };
 
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     const source = document.getElementById(canvas.dataset.source);

@@ -54,6 +54,28 @@ def test_insights_by_touches_and_by_speed(users, sales_team):
     assert quality["web"]["won_rate"] == 1.0 and quality["ads"]["won_rate"] == 0.0
 
 
+def test_insights_put_the_wait_for_a_rep_beside_the_reps_own_wait(users, sales_team, client):
+    rep, manager = users["sales_rep"], users["sales_manager"]
+    created = datetime(2026, 8, 3, 9, tzinfo=JAKARTA)
+    # ads: 4 h to reach a rep, then 1 h to the first call; web: at once, then 6 h; one never assigned.
+    for source, to_rep, to_call in (("ads", 4, 1), ("ads", 4, 1), ("web", 0, 6)):
+        lead = LeadFactory(team=sales_team, created_at=created, source=source)
+        assigned = created.replace(hour=9 + to_rep)
+        leads.lead_assign(lead=lead, owner=rep, by=manager, now=assigned)
+        leads.touch_log(lead=lead, by=rep, kind="call", now=assigned.replace(hour=assigned.hour + to_call))
+    LeadFactory(team=sales_team, created_at=created, source="web")
+    rows = {row["key"]: row for row in insights.delays_by_source(Lead.objects.all())}
+    assert (rows["ads"]["routing_hours"], rows["ads"]["rep_hours"], rows["ads"]["assigned"]) == (4, 1, 2)
+    assert (rows["web"]["routing_hours"], rows["web"]["rep_hours"], rows["web"]["leads"]) == (0, 6, 2)
+    assert (rows["all"]["routing_hours"], rows["all"]["rep_hours"], rows["all"]["leads"]) == (4, 1, 4)
+    assert list(rows) == ["ads", "web", "all"]
+    client.force_login(manager)
+    page = client.get("/insights/?start=2026-08-01&end=2026-08-31").content.decode()
+    assert "Waiting for a rep (routing)" in page and 'data-chart="delays"' in page
+    empty = client.get("/insights/?start=2026-07-01&end=2026-07-31").content.decode()
+    assert "No lead was created in this period." in empty
+
+
 @pytest.mark.parametrize(
     "role", ["admin", "sales_manager", "marketing_manager", "sales_rep", "marketer", "other_manager"]
 )

@@ -116,6 +116,7 @@ def company(seed: int, *, sales: int = 3, marketing: int = 2, leads_count: int =
             kind="response", name="Response", target_value=rng.choice([4, 8]), target_unit="hours", **common
         )
         slas.sla_create(kind="cadence", name="Cadence", min_touches=3, window_days=10, **common)
+        slas.sla_create(kind="assignment", name="Assignment", target_value=24, target_unit="hours", **common)
         slas.sla_create(
             kind="volume",
             name="Volume",
@@ -164,6 +165,7 @@ def _lead(rng, admin, sales_teams, reps, campaigns, creators) -> None:
         company=rng.choice(["PT Maju", "PT Jaya", "CV Sentosa", "PT Abadi", ""]),
         source=rng.choice(["web", "event", "referral", "ads"]),
     )
+    slas.clocks_start_unassigned(leads=[lead], now=created)  # created without an owner, as lead_create does
     if rng.random() < 0.1:
         return  # never assigned
     owner = rng.choice(reps[team.pk])

@@ -53,3 +53,17 @@ def volume_sla(users, sales_team, marketing_team) -> Sla:
         from_team=marketing_team,
         now=ACTIVE_FROM,
     )
+
+
+@pytest.fixture
+def assignment_sla(users, sales_team) -> Sla:
+    """Assigned within 2 business hours (the demo's)."""
+    return services.sla_create(
+        by=users["sales_manager"],
+        team=sales_team,
+        kind="assignment",
+        name="Assigned within 2 business hours",
+        target_value=2,
+        target_unit="business_hours",
+        now=ACTIVE_FROM,
+    )

@@ -22,6 +22,7 @@ class Command(BaseCommand):
             self.stdout.write("Another sweep is running; nothing done.")
             return
         self.stdout.write(
-            f"Breaches recorded: {result.response} response, {result.cadence} cadence, {result.volume} volume "
+            f"Breaches recorded: {result.response} response, {result.cadence} cadence, {result.volume} volume, "
+            f"{result.assignment} assignment "
             f"({result.chunks} chunk(s), as of {now.isoformat()})."
         )
