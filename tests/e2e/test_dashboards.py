@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from kpis.scorecards import scorecards_compute
 from tests.factories import LeadFactory
@@ -27,7 +28,7 @@ def test_each_role_sees_its_dashboard(page, login, users, sales_team, username, 
     scorecards_compute(now=timezone.now())
     login(username)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
-    assert page.get_by_text(expected).first.is_visible()
+    expect(page.get_by_text(expected).first).to_be_visible()
     path = tmp_path / f"dashboard-{username}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000

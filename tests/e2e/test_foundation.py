@@ -30,7 +30,7 @@ def test_a_wrong_password_shows_an_error_and_does_not_log_in(page, users):
     page.get_by_label("Username").fill("rep1")
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text(re.compile("correct username and password")).is_visible()
+    expect(page.get_by_text(re.compile("correct username and password"))).to_be_visible()
     page.goto("/leads/")
     assert "/accounts/login/" in page.url
 
@@ -42,11 +42,11 @@ def test_a_manager_closes_a_day_with_a_confirmation_to_reopen_it(page, login, us
     page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=21)).isoformat())
     page.get_by_label("Name").fill("Cuti bersama")
     page.get_by_role("button", name="Close this day").click()
-    assert page.get_by_role("alert").filter(has_text="closed day").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="closed day")).to_be_visible()
     assert ClosedDate.objects.filter(team=sales_team, name="Cuti bersama").exists()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove").click()
-    assert page.get_by_role("alert").filter(has_text="working day again").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="working day again")).to_be_visible()
     assert not ClosedDate.objects.exists()
 
 
@@ -55,6 +55,6 @@ def test_switching_to_bahasa_indonesia_is_remembered(page, login, users):
     with page.expect_navigation():
         page.get_by_label("Language").select_option("id")
     assert page.locator("html").get_attribute("lang") == "id"
-    assert page.get_by_role("link", name="Prospek", exact=True).is_visible()
+    expect(page.get_by_role("link", name="Prospek", exact=True)).to_be_visible()
     users["sales_rep"].refresh_from_db()
     assert users["sales_rep"].language == "id"

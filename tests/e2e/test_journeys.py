@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from leads import services as leads
 from leads.models import Lead
@@ -57,9 +58,9 @@ def test_a_marketer_imports_a_bad_file_then_a_good_one(page, login, users, sales
     page.get_by_label("Sales team").select_option(str(sales_team.pk))
     page.get_by_role("button", name="Check the file").click()
     problems = page.get_by_role("table").filter(has_text="Problem")
-    assert problems.get_by_role("row").filter(has_text="not a valid e-mail").is_visible()
-    assert problems.get_by_role("row").filter(has_text="Unknown source").is_visible()
-    assert page.get_by_text("nothing was created").is_visible()
+    expect(problems.get_by_role("row").filter(has_text="not a valid e-mail")).to_be_visible()
+    expect(problems.get_by_role("row").filter(has_text="Unknown source")).to_be_visible()
+    expect(page.get_by_text("nothing was created")).to_be_visible()
     assert not Lead.objects.exists()
     page.get_by_label("CSV file").set_input_files(str(good))
     page.get_by_label("Sales team").select_option(str(sales_team.pk))
@@ -82,11 +83,11 @@ def test_a_rep_sees_the_response_sla_turn_met_after_a_call(browser, live_server,
     page.wait_for_url("**/")
     page.goto(f"/leads/{lead.pk}/")
     sla_panel = page.get_by_role("region", name="SLA")
-    assert sla_panel.get_by_text("Pending").is_visible()
+    expect(sla_panel.get_by_text("Pending")).to_be_visible()
     page.get_by_role("button", name="Log Call").click()
     page.get_by_text("Call logged for Siti Rahma.").wait_for()
     page.reload()
-    assert page.get_by_role("region", name="SLA").get_by_text("Met", exact=True).is_visible()
+    expect(page.get_by_role("region", name="SLA").get_by_text("Met", exact=True)).to_be_visible()
     context.close()
 
 
@@ -114,7 +115,7 @@ def test_a_manager_acknowledges_one_breach_waives_another_and_opens_the_scorecar
     assert Breach.objects.get(lead__name="Ack Me").note == "Talked it through"
     assert Breach.objects.get(lead__name="Waive Me").waived_reason == "Test entry by Marketing"
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Scorecards").click()
-    assert page.get_by_role("heading", name="Scorecards", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Scorecards", level=1)).to_be_visible()
 
 
 def test_in_bahasa_indonesia_pages_use_indonesian_words_and_formats(page, login, users, sales_team):
@@ -124,8 +125,8 @@ def test_in_bahasa_indonesia_pages_use_indonesian_words_and_formats(page, login,
     login("sales.manager")
     page.goto("/leads/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Prospek")
-    assert page.get_by_text("IDR 1.500.000").is_visible()  # Indonesian thousands separator
-    assert page.locator("td .badge", has_text="Menang").is_visible()
+    expect(page.get_by_text("IDR 1.500.000")).to_be_visible()  # Indonesian thousands separator
+    expect(page.locator("td .badge", has_text="Menang")).to_be_visible()
     for path, english in [
         ("/leads/", "Search"),
         ("/slas/", "Service level"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from leads.models import Touch
 from tests.factories import LeadFactory
@@ -23,14 +24,14 @@ def test_a_rep_logs_a_call_from_the_queue_on_a_phone(browser, live_server, users
     page.wait_for_url("**/")
     page.goto("/leads/queue/")
     card = page.get_by_role("article").filter(has_text="Siti Rahma")
-    assert card.get_by_text("Not answered yet").is_visible()
+    expect(card.get_by_text("Not answered yet")).to_be_visible()
     assert page.get_by_text("Not Mine").count() == 0
     # Nothing overflows the phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     card.get_by_role("button", name="Log Call").click()
     card = page.get_by_role("article").filter(has_text="Siti Rahma")
     card.get_by_text("Call logged for Siti Rahma.").wait_for()
-    assert card.get_by_text("Follow-ups: 1").is_visible()
+    expect(card.get_by_text("Follow-ups: 1")).to_be_visible()
     touch = Touch.objects.get(lead=lead)
     assert (touch.kind, touch.user_id) == ("call", users["sales_rep"].pk)
     lead.refresh_from_db()
@@ -49,5 +50,5 @@ def test_a_manager_logs_a_meeting_with_notes_on_the_lead_page(page, login, users
     page.get_by_role("button", name="Log follow-up").click()
     page.get_by_text("Meeting logged for Andi Wijaya.").wait_for()
     timeline = page.locator("#lead-activity ol")
-    assert timeline.get_by_text("Demo next Tuesday").is_visible()
+    expect(timeline.get_by_text("Demo next Tuesday")).to_be_visible()
     assert Touch.objects.get(lead=lead).outcome == "meeting_booked"

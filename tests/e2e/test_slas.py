@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from leads import services as leads
 from slas.models import Breach, Sla
@@ -34,8 +35,8 @@ def test_a_manager_creates_a_response_sla_and_sees_a_breach_after_the_sweep(page
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Breaches", exact=True).click()
     row = page.get_by_role("row").filter(has_text="Siti Rahma")
-    assert row.get_by_text("Call back within 2 hours").is_visible()
-    assert row.get_by_text("Open").is_visible()
+    expect(row.get_by_text("Call back within 2 hours")).to_be_visible()
+    expect(row.get_by_text("Open")).to_be_visible()
     row.get_by_text("Act…").click()
     row.get_by_label("Note").fill("Rep was at a client meeting")
     row.get_by_role("button", name="Acknowledge").click()
