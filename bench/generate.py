@@ -46,8 +46,8 @@ from django.utils import timezone  # noqa: E402
 
 from leads.models import Assignment, Campaign, Lead, Rejection, StatusChange, Touch  # noqa: E402
 from slas.models import Clock, Sla  # noqa: E402
-from slas.services.clocks import _warn_at, cadence_warn_at  # noqa: E402
-from teams.calendar import add_target, calendar_for_team  # noqa: E402
+from slas.services.clocks import cadence_warn_at, clock_terms  # noqa: E402
+from teams.calendar import calendar_for_team  # noqa: E402
 from teams.models import Membership, Role, Team, User  # noqa: E402
 
 PASSWORD = "selaras-bench"  # noqa: S105 (the benchmark's throw-away users)
@@ -351,17 +351,8 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
                 "ended_at": ended,
             }
         )
-        response_due = add_target(calendar, at, response_sla.target_value, response_sla.target_unit)
-        cadence_due = at + timedelta(days=cadence_sla.window_days)
-        for sla, due, warn, required in (
-            (response_sla, response_due, _warn_at(calendar, response_sla, at, response_due), 1),
-            (
-                cadence_sla,
-                cadence_due,
-                cadence_warn_at(at, cadence_due, cadence_sla.min_touches, counted=0),
-                cadence_sla.min_touches,
-            ),
-        ):
+        for sla in (response_sla, cadence_sla):
+            due, warn, required = clock_terms(sla, at, calendar)
             clock = {
                 "id": _take(ids, Clock),
                 "sla_id": sla.pk,

@@ -6,44 +6,51 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from django.db.models import DateTimeField, F, Value
+
 from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
+from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Sla
 from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
 
 
-def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> list[Clock]:
+def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> int:
     """Start a clock per active response/cadence SLA of each lead's team for these new
-    assignments, and cancel the lead's earlier clocks that had not yet fallen due.
+    assignments, and cancel the lead's earlier clocks that had not yet fallen due. Returns
+    the number of clocks started.
 
-    Set-based: a constant number of queries per call (plus one per team for its calendar).
+    Set-based: the database writes the clocks from the assignments (INSERT … SELECT), one
+    statement per SLA and distinct assignment time (a batch shares one), so the number of
+    statements does not grow with the assignments (plus one per team for its calendar).
     Idempotent: a clock exists at most once per (SLA, assignment).
     """
-    assignments = list(assignments)
-    if not assignments:
-        return []
-    rows = list(
-        Assignment.objects.filter(pk__in=[a.pk for a in assignments]).values(
-            "pk", "lead_id", "owner_id", "assigned_at", "lead__team_id", "lead__source"
-        )
-    )
+    ids = [assignment.pk for assignment in assignments]
+    if not ids:
+        return 0
+    rows = list(Assignment.objects.filter(pk__in=ids).values("pk", "lead_id", "assigned_at", "lead__team_id"))
     _cancel_superseded(rows)
     _meet_assignment_clocks(rows)
-    team_ids = {row["lead__team_id"] for row in rows}
+    batches: dict[tuple[int, datetime], list[int]] = defaultdict(list)
+    for row in rows:
+        batches[row["lead__team_id"], row["assigned_at"]].append(row["pk"])
     slas = defaultdict(list)
-    for sla in Sla.objects.filter(
-        team_id__in=team_ids, is_active=True, kind__in=[Sla.Kind.RESPONSE, Sla.Kind.CADENCE]
-    ).select_related("team"):
+    team_ids = {team_id for team_id, _at in batches}
+    kinds = [Sla.Kind.RESPONSE, Sla.Kind.CADENCE]
+    for sla in Sla.objects.filter(team_id__in=team_ids, is_active=True, kind__in=kinds).select_related("team"):
         slas[sla.team_id].append(sla)
     calendars: dict[int, BusinessCalendar] = {}
-    clocks = []
-    for row in rows:
-        for sla in slas.get(row["lead__team_id"], []):
-            if sla.active_from > row["assigned_at"] or (sla.sources and row["lead__source"] not in sla.sources):
+    started = 0
+    for (team_id, at), batch in batches.items():
+        for sla in slas.get(team_id, []):
+            if sla.active_from > at:
                 continue
-            if sla.team_id not in calendars:
-                calendars[sla.team_id] = calendar_for_team(sla.team)
-            clocks.append(_clock(sla, row, calendars[sla.team_id], now))
-    return Clock.objects.bulk_create(clocks, ignore_conflicts=True)
+            if team_id not in calendars:
+                calendars[team_id] = calendar_for_team(sla.team)
+            chosen = Assignment.objects.filter(pk__in=batch)
+            if sla.sources:
+                chosen = chosen.filter(lead__source__in=sla.sources)
+            started += insert_select(Clock, chosen, _clock_of_assignment(sla, at, calendars[team_id], now))
+    return started
 
 
 def clocks_start_unassigned(*, leads: Sequence[Lead], now: datetime) -> list[Clock]:
@@ -120,30 +127,39 @@ def _cancel_superseded(rows: list[dict]) -> None:
         )
 
 
-def _clock(sla: Sla, row: dict, calendar: BusinessCalendar, now: datetime) -> Clock:
-    started = row["assigned_at"]
+def clock_terms(sla: Sla, started: datetime, calendar: BusinessCalendar) -> tuple[datetime, datetime, int]:
+    """A response or cadence clock started at `started`: when it falls due, when it is at risk
+    from, and the follow-ups it requires."""
     if sla.kind == Sla.Kind.RESPONSE:
         due = add_target(calendar, started, sla.target_value, sla.target_unit)
-        warn = _warn_at(calendar, sla, started, due)
-        required = 1
-    else:
-        due = started + timedelta(days=sla.window_days)
-        required = sla.min_touches
-        warn = cadence_warn_at(started, due, required, counted=0)
-    return Clock(
-        sla=sla,
-        sla_version=sla.version,
-        kind=sla.kind,
-        lead_id=row["lead_id"],
-        assignment_id=row["pk"],
-        owner_id=row["owner_id"],
-        team_id=sla.team_id,
-        started_at=started,
-        due_at=due,
-        warn_at=warn,
-        required=required,
-        created_at=now,
-    )
+        return due, _warn_at(calendar, sla, started, due), 1
+    due = started + timedelta(days=sla.window_days)
+    return due, cadence_warn_at(started, due, sla.min_touches, counted=0), sla.min_touches
+
+
+def _clock_of_assignment(sla: Sla, started: datetime, calendar: BusinessCalendar, now: datetime) -> dict:
+    """Every column of the clock `sla` starts for an assignment made at `started`, in order,
+    with the expression on the assignment that fills it."""
+    due, warn, required = clock_terms(sla, started, calendar)
+    instant = DateTimeField()
+    return {
+        "sla_id": Value(sla.pk),
+        "sla_version": Value(sla.version),
+        "kind": Value(sla.kind),
+        "lead_id": F("lead_id"),
+        "assignment_id": F("pk"),
+        "owner_id": F("owner_id"),
+        "team_id": Value(sla.team_id),
+        "started_at": Value(started, output_field=instant),
+        "due_at": Value(due, output_field=instant),
+        "warn_at": Value(warn, output_field=instant),
+        "required": Value(required),
+        "state": Value(Clock.State.RUNNING.value),
+        "satisfied_at": Value(None, output_field=instant),
+        "cancelled_at": Value(None, output_field=instant),
+        "cancel_reason": Value(""),
+        "created_at": Value(now, output_field=instant),
+    }
 
 
 def _warn_at(calendar: BusinessCalendar, sla: Sla, started: datetime, due: datetime) -> datetime:

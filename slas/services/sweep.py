@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
+from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
 from slas.selectors import volume_delivered, volume_expected
 from teams.calendar import period_bounds
@@ -184,15 +185,7 @@ def _sweep_assignment(clocks: QuerySet[Clock], now: datetime, closed_in_time: Q)
 def _insert_breaches(clocks: QuerySet[Clock], now: datetime, *, actual, resolved_at, responsible_team=None) -> int:
     """INSERT INTO breach SELECT … FROM clock … ON CONFLICT DO NOTHING; returns rows inserted."""
     row = _breach_of_clock(now=now, actual=actual, resolved_at=resolved_at, responsible_team=responsible_team)
-    # Annotations may not take the names of the clock's own fields: each column as "b_<column>".
-    rows = clocks.order_by().annotate(**{f"b_{column}": value for column, value in row.items()})
-    select, params = rows.values(*(f"b_{column}" for column in row)).query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in row)
-    sql = f"INSERT INTO {quote(Breach._meta.db_table)} ({columns}) {select} ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+    return insert_select(Breach, clocks, row)
 
 
 def _breach_of_clock(*, now: datetime, actual, resolved_at, responsible_team=None) -> dict[str, Any]:
