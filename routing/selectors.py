@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from leads.models import OPEN, Assignment, Campaign, Lead
-from routing.models import Member, Rule
+from routing.models import Member, Rule, Skip
 from teams import permissions
 from teams.models import Team, User
+from teams.selectors import team_reps_at
 
 
 def rule_list(*, user: Any) -> QuerySet[Rule]:
@@ -35,6 +36,21 @@ def team_rules(*, team: Team | int, active_only: bool = False, with_people: bool
         Prefetch("members", queryset=members.select_related("user") if with_people else members),
         Prefetch("campaigns", queryset=Campaign.objects.only("pk", "name")),
     )
+
+
+def choice_named(*, owner_id: int | None, skipped: Iterable[tuple[int, str]]) -> tuple[User | None, list]:
+    """A routing choice as a page names it: the chosen rep, and each rep passed over with the
+    reason in words. One statement."""
+    skipped = list(skipped)
+    people = User.objects.in_bulk({owner_id, *(user_id for user_id, _why in skipped)} - {None})
+    return people.get(owner_id), [(people[user_id], Skip(why).label) for user_id, why in skipped if user_id in people]
+
+
+def reps_unavailable(*, team: Team, at: datetime) -> list[tuple[User, str]]:
+    """The team's reps who cannot take a lead at `at`, by name, each with why in words (time
+    off before away, as routing records it). One statement."""
+    reps = team_reps_at(team=team, at=at).filter(Q(away=True) | Q(off=True)).order_by("first_name", "username")
+    return [(rep, (Skip.TIME_OFF if rep.off else Skip.AWAY).label) for rep in reps]
 
 
 def local_day(*, team: Team, at: datetime) -> tuple[datetime, datetime]:

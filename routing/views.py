@@ -15,24 +15,18 @@ from django.views.decorators.http import require_POST
 from leads import services as lead_services
 from routing import selectors, services
 from routing.forms import RouteTestForm, RuleForm
-from routing.models import Skip
 from teams import permissions
 from teams import services as team_services
-from teams.models import Team, User
-from teams.selectors import team_list, team_reps, unavailable_reasons
+from teams.models import Team
+from teams.selectors import sales_teams_to_pick, team_reps, team_shown
 
 
 def _team(request: HttpRequest) -> Team:
-    """The team whose rules the page shows: one's own; an admin picks a sales team (?team=)."""
-    user = request.user
-    if not permissions.can_manage_routing(user):
+    """The sales team whose rules the page shows: one's own; an admin picks one (?team=)."""
+    if not permissions.can_manage_routing(request.user):
         raise PermissionDenied
-    teams = team_list(user=user).filter(kind=Team.Kind.SALES).order_by("name")
-    if permissions.is_admin(user):
-        chosen = request.GET.get("team") or request.POST.get("team") or ""
-        team = (teams.filter(pk=chosen).first() if chosen.isdigit() else None) or user.team or teams.first()
-    else:
-        team = teams.filter(pk=user.team_id).first()
+    chosen = request.GET.get("team") or request.POST.get("team") or ""
+    team = team_shown(user=request.user, chosen=chosen)
     if team is None or team.kind != Team.Kind.SALES:
         raise PermissionDenied
     return team
@@ -44,27 +38,18 @@ def _list_url(team: Team) -> str:
 
 def rule_list(request: HttpRequest) -> HttpResponse:
     team = _team(request)
-    rules = list(selectors.team_rules(team=team))
-    reps = list(team_reps(team=team).order_by("first_name", "username"))
     now = timezone.now()
     test = RouteTestForm(request.GET if "source" in request.GET else None)
     preview = None
     if test.is_bound and test.is_valid():
         choice = lead_services.route_preview(team=team, now=now, **test.cleaned_data)
-        people = User.objects.in_bulk([choice.owner_id, *(user_id for user_id, _why in choice.skipped)])
-        preview = {
-            "choice": choice,
-            "owner": people.get(choice.owner_id),
-            "passed_over": [(people[user_id], Skip(why).label) for user_id, why in choice.skipped if user_id in people],
-        }
-    reasons = unavailable_reasons(user_ids=[rep.pk for rep in reps], at=now)
+        owner, passed_over = selectors.choice_named(owner_id=choice.owner_id, skipped=choice.skipped)
+        preview = {"choice": choice, "owner": owner, "passed_over": passed_over}
     context = {
         "team": team,
-        "teams": team_list(user=request.user).filter(kind=Team.Kind.SALES).order_by("name")
-        if permissions.is_admin(request.user)
-        else [],
-        "rules": rules,
-        "unavailable": [(rep, Skip(reasons[rep.pk]).label) for rep in reps if rep.pk in reasons],
+        "teams": sales_teams_to_pick(user=request.user),
+        "rules": list(selectors.team_rules(team=team)),
+        "unavailable": selectors.reps_unavailable(team=team, at=now),
         "test": test if test.is_bound else RouteTestForm(),
         "preview": preview,
     }

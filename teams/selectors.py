@@ -22,6 +22,24 @@ def team_list(*, user: Any) -> QuerySet[Team]:
     return Team.objects.filter(permissions.team_scope(user))
 
 
+def team_shown(*, user: Any, chosen: str = "") -> Team | None:
+    """The team a page of one team's affairs (the time-off calendar, the routing rules) shows
+    `user`: their own; an admin picks a sales team by id (`chosen`, the page's `?team=`), and
+    without one gets their own team or the first sales team."""
+    if not permissions.is_admin(user):
+        return user.team if user.team_id else None
+    teams = sales_teams_to_pick(user=user)
+    return (teams.filter(pk=chosen).first() if chosen.isdigit() else None) or user.team or teams.first()
+
+
+def sales_teams_to_pick(*, user: Any) -> QuerySet[Team]:
+    """The sales teams such a page lets `user` switch between: every one for an admin, by
+    name; none for anyone else, who sees their own."""
+    if not permissions.is_admin(user):
+        return Team.objects.none()
+    return team_list(user=user).filter(kind=Team.Kind.SALES).order_by("name")
+
+
 def team_members(*, team: Team) -> QuerySet[User]:
     """Current active members of `team`, ordered by role then username."""
     return team.members.filter(is_active=True).order_by("role", "username")

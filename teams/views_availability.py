@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from teams import permissions, selectors, services
 from teams.calendar import calendar_for_team
 from teams.forms import TimeOffForm
-from teams.models import Team, TimeOff
+from teams.models import TimeOff
 
 CALENDAR_DAYS = 14  # this week and next
 
@@ -31,20 +31,19 @@ def time_off(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and _saved(request, form):
         return redirect("teams:time_off")
-    team = _calendar_team(request)
+    team = selectors.team_shown(user=request.user, chosen=request.GET.get("team", ""))
     zone = ZoneInfo(team.timezone) if team else timezone.get_current_timezone()
     today = timezone.localdate(timezone=zone)
     first = today - timedelta(days=today.weekday())
     shown = list(people.filter(team=team) if team else people)
     calendar = calendar_for_team(team) if team else None
-    is_admin = permissions.is_admin(request.user)
     days = [first + timedelta(days=n) for n in range(CALENDAR_DAYS)]
     working = [calendar.is_working_day(day) if calendar else day.isoweekday() < 6 for day in days]
     rows = selectors.time_off_calendar(people=shown, zone=zone, first=first, days=CALENDAR_DAYS)
     context = {
         "form": form,
         "team": team,
-        "teams": selectors.team_list(user=request.user).filter(kind=Team.Kind.SALES) if is_admin else [],
+        "teams": selectors.sales_teams_to_pick(user=request.user),
         "today": today,
         "days": list(zip(days, working, strict=True)),
         "calendar": [(person, list(zip(row, working, strict=True))) for person, row in rows],
@@ -52,15 +51,6 @@ def time_off(request: HttpRequest) -> HttpResponse:
         "can_set_others": can_set_others,
     }
     return render(request, "teams/time_off.html", context)
-
-
-def _calendar_team(request: HttpRequest) -> Team | None:
-    """The team whose calendar the page shows: one's own; an admin picks a sales team."""
-    if permissions.is_admin(request.user):
-        teams = selectors.team_list(user=request.user).filter(kind=Team.Kind.SALES).order_by("name")
-        chosen = request.GET.get("team", "")
-        return (teams.filter(pk=chosen).first() if chosen.isdigit() else None) or request.user.team or teams.first()
-    return request.user.team
 
 
 def _saved(request: HttpRequest, form: TimeOffForm, time_off: TimeOff | None = None) -> bool:
