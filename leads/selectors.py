@@ -18,7 +18,7 @@ from slas.models import Clock
 from slas.selectors import urgent_clock, urgent_clocks
 from teams import permissions
 from teams.models import Role, Team, User
-from teams.selectors import team_reps_at
+from teams.selectors import team_reps_at, unavailable_now
 
 
 def lead_list(*, user: User) -> QuerySet[Lead]:
@@ -228,7 +228,7 @@ def lead_assign_choices(*, lead: Lead, now: datetime) -> list[tuple[User, str]]:
     """The reps `lead` may go to, each with why they cannot answer now ("" when they can):
     the lead page's owner select. One query."""
     reps = team_reps_at(team=lead.team_id, at=now).order_by("first_name", "username")
-    return [(rep, Skip.TIME_OFF.label if rep.off else Skip.AWAY.label if rep.away else "") for rep in reps]
+    return [(rep, Skip(unavailable_now(rep)).label if unavailable_now(rep) else "") for rep in reps]
 
 
 def lead_owner_labels(*, user: User, teams: QuerySet) -> QuerySet[User]:

@@ -13,7 +13,7 @@ from leads.models import OPEN, Assignment, Campaign, Lead
 from routing.models import Member, Rule, Skip
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import team_reps_at
+from teams.selectors import team_reps_at, unavailable_now
 
 
 def rule_list(*, user: Any) -> QuerySet[Rule]:
@@ -47,10 +47,10 @@ def choice_named(*, owner_id: int | None, skipped: Iterable[tuple[int, str]]) ->
 
 
 def reps_unavailable(*, team: Team, at: datetime) -> list[tuple[User, str]]:
-    """The team's reps who cannot take a lead at `at`, by name, each with why in words (time
-    off before away, as routing records it). One statement."""
+    """The team's reps who cannot take a lead at `at`, by name, each with why in words. One
+    statement."""
     reps = team_reps_at(team=team, at=at).filter(Q(away=True) | Q(off=True)).order_by("first_name", "username")
-    return [(rep, (Skip.TIME_OFF if rep.off else Skip.AWAY).label) for rep in reps]
+    return [(rep, Skip(unavailable_now(rep)).label) for rep in reps]
 
 
 def local_day(*, team: Team, at: datetime) -> tuple[datetime, datetime]:

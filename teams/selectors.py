@@ -117,25 +117,16 @@ def _off_at(at: datetime) -> Exists:
     return Exists(TimeOff.objects.filter(user=OuterRef("pk"), start__lte=at, end__gt=at))
 
 
-def team_available_reps(*, team: Team | int, at: datetime) -> QuerySet[User]:
-    """The team's reps who can answer a lead at `at`: active, not away, not on time off."""
-    return team_reps(team=team).filter(away=False).exclude(_off_at(at))
-
-
 def team_reps_at(*, team: Team | int, at: datetime) -> QuerySet[User]:
-    """The team's active reps, each annotated with `off` (on time off at `at`): with `away`,
-    why one cannot answer now. One statement."""
+    """The team's active reps, each annotated with `off` (on time off at `at`), so that
+    `unavailable_now` tells why one cannot answer a lead then. One statement."""
     return team_reps(team=team).annotate(off=_off_at(at))
 
 
-def team_rep_availability(*, team: Team | int, user_id: int, at: datetime) -> str | None:
-    """Whether `user_id` may take a lead of `team` at `at`: None when they are no active rep of
-    the team, "" when they can, else why they cannot now (`Unavailable`). One statement."""
-    row = team_reps(team=team).filter(pk=user_id).annotate(off=_off_at(at)).values_list("away", "off").first()
-    if row is None:
-        return None
-    away, off = row
-    return Unavailable.TIME_OFF if off else Unavailable.AWAY if away else ""
+def unavailable_now(rep: User) -> str:
+    """Why a rep read by `team_reps_at` cannot take a lead at its instant (`Unavailable`; time
+    off before away, as routing records it), or "" when they can."""
+    return Unavailable.TIME_OFF if rep.off else Unavailable.AWAY if rep.away else ""
 
 
 def unavailable_reasons(*, user_ids: Iterable[int], at: datetime) -> dict[int, str]:

@@ -32,7 +32,7 @@ from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
-from teams.selectors import Unavailable, own_sales_team, team_rep_availability
+from teams.selectors import Unavailable, own_sales_team, team_reps_at, unavailable_now
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
 
@@ -224,12 +224,11 @@ def leads_round_robin(*, leads: Sequence[Lead], team: Team, by: User, now: datet
 def _validate_owner(*, team: Team, owner: User, by: User, now: datetime) -> None:
     """`owner` is an active rep of `team` and, unless taking the lead themselves, can answer
     it now: not away, not on time off (SPEC §11)."""
-    availability = team_rep_availability(team=team, user_id=owner.pk, at=now)
-    if availability is None:
+    rep = team_reps_at(team=team, at=now).filter(pk=owner.pk).first()
+    if rep is None:
         raise ValidationError({"owner": _("Leads go to an active sales rep of the lead’s team.")})
-    if availability and owner.pk != by.pk:
-        text = UNAVAILABLE_OWNER[availability] % {"person": owner}
-        raise ValidationError({"owner": text})
+    if unavailable_now(rep) and owner.pk != by.pk:
+        raise ValidationError({"owner": UNAVAILABLE_OWNER[unavailable_now(rep)] % {"person": owner}})
 
 
 UNAVAILABLE_OWNER = {

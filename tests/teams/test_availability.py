@@ -30,7 +30,8 @@ def test_time_off_that_starts_and_ends_mid_day_makes_a_rep_unavailable_for_exact
     services.time_off_add(by=rep, user=rep, start=at(10, 13), end=at(10, 15, 30), reason="Dentist")
 
     def available(instant):
-        return set(selectors.team_available_reps(team=sales_team, at=instant).values_list("pk", flat=True))
+        reps = selectors.team_reps_at(team=sales_team, at=instant)
+        return {rep.pk for rep in reps if not selectors.unavailable_now(rep)}
 
     assert available(at(10, 12, 59)) == {rep.pk, other.pk}
     assert available(at(10, 13)) == {other.pk}  # from its start
@@ -44,10 +45,10 @@ def test_away_and_inactive_reps_are_passed_over_with_their_reason(users, sales_t
     services.user_away_set(user=rep, by=rep, away=True)
     other.is_active = False
     other.save(update_fields=["is_active"])
-    assert not selectors.team_available_reps(team=sales_team, at=NOW).exists()
+    assert [selectors.unavailable_now(rep) for rep in selectors.team_reps_at(team=sales_team, at=NOW)] == ["away"]
     assert selectors.unavailable_reasons(user_ids=[rep.pk, other.pk], at=NOW) == {rep.pk: "away", other.pk: "inactive"}
     services.user_away_set(user=rep, by=rep, away=False)
-    assert list(selectors.team_available_reps(team=sales_team, at=NOW)) == [rep]
+    assert [(r, selectors.unavailable_now(r)) for r in selectors.team_reps_at(team=sales_team, at=NOW)] == [(rep, "")]
 
 
 def test_a_day_off_runs_from_local_midnight_to_midnight_in_the_teams_zone(users, other_sales_team):
