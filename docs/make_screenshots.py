@@ -43,6 +43,8 @@ SHOTS = [
     ("time-off.png", "sales.manager", "/teams/time-off/", False),
     ("routing.png", "sales.manager", "/routing/?source=ads&value=75000000", False),
     ("time-off-phone.png", "rep1", "/teams/time-off/", True),
+    ("notifications.png", "sales.manager", "/notifications/", False),
+    ("notifications-phone.png", "rep1", "/notifications/", True),
 ]
 
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "slas",
     "kpis",
     "routing",
+    "notifications",
 ]
 
 MIDDLEWARE = [

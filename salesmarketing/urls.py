@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from kpis import api as kpis_api
 from leads import api as leads_api
+from notifications import api as notifications_api
 from routing import api as routing_api
 from salesmarketing import views
 from slas import api as slas_api
@@ -29,6 +30,7 @@ router.register("kpi-targets", kpis_api.TargetViewSet, basename="kpi-target")
 router.register("kpi-measurements", kpis_api.MeasurementViewSet, basename="kpi-measurement")
 router.register("scorecards", kpis_api.ScorecardViewSet, basename="scorecard")
 router.register("routing-rules", routing_api.RuleViewSet, basename="routing-rule")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_urlpatterns = [
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
@@ -51,6 +53,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("teams/", include("teams.urls")),
     path("routing/", include("routing.urls")),
+    path("notifications/", include("notifications.urls")),
     path("accounts/password_reset/", teams_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/language/", teams_views.language_set, name="language_set"),

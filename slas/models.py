@@ -278,7 +278,10 @@ class Breach(models.Model):
     )
     waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
     waived_reason = models.TextField(_("reason for waiving"), blank=True, max_length=2000)
-    history = HistoricalRecords()
+    # When the people it concerns were told (notifications.services.breaches_notify); empty
+    # until then, so a job that died before telling them picks it up on its next run.
+    notified_at = models.DateTimeField(_("notified"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["notified_at"])
 
     class Meta:
         ordering = ["-due_at", "-id"]
@@ -297,6 +300,8 @@ class Breach(models.Model):
             models.Index(fields=["responsible_user", "-due_at"], name="breach_user_due_idx"),
             # SLA page: breaches of an SLA.
             models.Index(fields=["sla", "-due_at"], name="breach_sla_due_idx"),
+            # The notifier: breaches nobody was told of yet (a handful between two sweeps).
+            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="breach_not_notified_idx"),
         ]
 
     def __str__(self) -> str:

@@ -128,6 +128,12 @@ def can_manage_routing(user: Any, team: Any | None = None) -> bool:
     return can_assign_in_bulk(user, team)
 
 
+# --- notifications (SPEC §12) -------------------------------------------------------------
+def notification_scope(user: Any) -> Q:
+    """Notifications a user may see and mark: their own, whatever their role."""
+    return Q(user_id=user.pk) if getattr(user, "is_authenticated", False) else NOTHING
+
+
 # --- leads, touches, rejections ------------------------------------------------------
 def sees_every_team(user: Any) -> bool:
     """Whether the user sees the leads of every sales team (else of their own, or their own leads)."""

@@ -30,6 +30,7 @@ from simple_history.utils import bulk_create_with_history
 
 from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
 from leads.services.routing import leads_plan
+from notifications import services as notifications
 from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
@@ -362,6 +363,7 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
     )
     if assignments:
         slas_services.clocks_start(assignments=assignments, now=now)
+        notifications.leads_assigned_notify(assignments=assignments, by=by, now=now)
     if plan is not None:
         plan.record(trigger=Trigger.CREATED, by=by)
     return len(leads)

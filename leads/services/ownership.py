@@ -10,12 +10,14 @@ from simple_history.utils import bulk_update_with_history
 
 from leads.models import Assignment, Lead
 from leads.services.facts import lead_facts_refresh
+from notifications import services as notifications
 from slas import services as slas_services
 from teams.models import User
 
 
 def assign_leads(*, leads: Sequence[Lead], owner: User, by: User | None, now: datetime) -> list[Assignment]:
-    """End the leads' current assignments, record new ones, move ownership, start clocks."""
+    """End the leads' current assignments, record new ones, move ownership, start clocks,
+    tell the new owners."""
     return assign_each(pairs=[(lead, owner) for lead in leads], by=by, now=now)
 
 
@@ -35,4 +37,5 @@ def assign_each(*, pairs: Sequence[tuple[Lead, User]], by: User | None, now: dat
     bulk_update_with_history(leads, Lead, ["owner", "assigned_at"], default_user=by, default_date=now)
     lead_facts_refresh(lead_ids=lead_ids)
     slas_services.clocks_start(assignments=assignments, now=now)
+    notifications.leads_assigned_notify(assignments=assignments, by=by, now=now)
     return assignments

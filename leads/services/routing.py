@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from leads.models import CLOSED, Campaign, Lead
 from leads.services.ownership import assign_each
+from notifications import services as notices
 from routing import selectors
 from routing.models import Decision, Member, Method, Rule, Skip, Step, Trigger
 from slas.services import notifications
@@ -319,6 +320,7 @@ def _record(
     nobody = [lead for lead, choice in zip(leads, choices, strict=True) if choice.owner_id is None]
     if nobody and trigger == Trigger.CREATED:  # a manager asking now sees the answer on the page
         notifications.no_rep_schedule(leads=nobody, now=now)
+        notices.no_rep_notify(leads=nobody, now=now)
     return Decision.objects.bulk_create(
         [
             Decision(

@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
+from notifications import services as notifications
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
 from slas.selectors import volume_delivered, volume_expected
@@ -80,6 +81,10 @@ def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = Non
                 _sweep_clocks(Clock.objects.filter(state=Clock.State.RUNNING, due_at__lte=now), now, result)
             result.chunks = 1
         _sweep_volume(now=now, result=result)
+        # Who should hear of it, in the app: each new breach's rep and managers, each rep
+        # whose clock fell at risk (SPEC §12).
+        notifications.breaches_notify(now=now)
+        notifications.clocks_at_risk_notify(now=now)
         return result
     finally:
         _guard_release(holder)
@@ -215,6 +220,7 @@ def _breach_of_clock(*, now: datetime, actual, resolved_at, responsible_team=Non
         "waived_by_id": no_id,
         "waived_at": no_time,
         "waived_reason": Value(""),
+        "notified_at": no_time,
     }
 
 

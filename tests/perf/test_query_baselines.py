@@ -70,6 +70,7 @@ from kpis.models import Kpi, Measurement, Metric, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
 from leads.models import Campaign, Lead, Source
+from notifications.models import Notification
 from routing import services as routing_services
 from routing.models import Decision, Rule
 from slas import services as sla_services
@@ -466,6 +467,17 @@ def time_off(world: World, n: int) -> None:
         )
 
 
+def notifications(world: World, n: int) -> None:
+    """The first `n` leads of the sales team given to its rep, as their notifications tell (the
+    sweep's breaches and clocks at risk add theirs; one given before is not told twice)."""
+    rep = world.users["sales_rep"]
+    given = Lead.objects.filter(team=world.sales_team).order_by("pk")[:n]
+    Notification.objects.bulk_create(
+        [Notification(user=rep, kind="lead_assigned", lead=lead, created_at=NOW) for lead in given],
+        ignore_conflicts=True,
+    )
+
+
 def users(world: World, n: int) -> None:
     """`n` more users of other teams and roles."""
     roles = [
@@ -594,6 +606,8 @@ CASES = [
     ),
     page("routing rule form", "sales_manager", lambda w: f"/routing/{_first_pk(Rule)()}/edit/", None),
     page("time off", "sales_manager", lambda w: "/teams/time-off/", '<li class="list-group-item'),
+    page("notifications", "sales_rep", lambda w: "/notifications/", '<li class="list-group-item'),
+    page("notifications, the bell's count", "sales_rep", lambda w: "/notifications/unread/", None),
     api("leads", "sales_manager", lambda w: "/api/v1/leads/"),
     api(
         "leads, filtered",
@@ -634,6 +648,8 @@ CASES = [
     api("routing of a lead", "sales_manager", lambda w: f"/api/v1/leads/{w.focus.pk}/routing/", None),
     api("time-off", "sales_manager", lambda w: "/api/v1/time-off/"),
     api("users", "admin", lambda w: "/api/v1/users/"),
+    api("notifications", "sales_rep", lambda w: "/api/v1/notifications/"),
+    api("notifications, unread", "sales_manager", lambda w: "/api/v1/notifications/?unread=true"),
     api("user", "admin", lambda w: f"/api/v1/users/{w.users['sales_rep'].pk}/", None),
 ]
 
@@ -764,6 +780,7 @@ GROWERS = (
     users,
     routing,
     time_off,
+    notifications,
 )
 
 

@@ -61,6 +61,7 @@ from kpis.models import Kpi, Measurement, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
 from leads.models import Assignment, Campaign, ImportBatch, Lead, Touch
+from notifications.models import Notification
 from routing import services as routing_services
 from routing.models import Decision, Rule
 from slas import services as sla_services
@@ -248,6 +249,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "routing_rule": lambda w: _row(Rule, w["routing_rule"].pk, "name", "active", "position"),
     "routing_decisions": lambda w: Decision.objects.count(),
     "time_off": lambda w: TimeOff.objects.filter(pk=w["time_off"].pk).values("start", "end", "reason").first(),
+    "notification": lambda w: _row(Notification, w["notification"].pk, "read_at"),
 }
 
 CASES = list(_cases())
@@ -339,6 +341,7 @@ def _build_world() -> dict[str, Any]:
             rows=1,
             content=b"name,email\nBudi Santoso,budi.s@example.com\n",
         ),
+        "notification": Notification.objects.get(user=rep, kind="lead_assigned", lead=lead),
         "unsubscribe_token": notifications.unsubscribe_token(user=rep, kind="digest"),
         "tokens": {name: Token.objects.create(user=user).key for name, user in users.items()},
         "sessions": {name: _session(user) for name, user in users.items()},

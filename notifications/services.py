@@ -1,0 +1,119 @@
+"""Writes of notifications (SPEC §12). Each kind is created set-based and at most once per
+person and object (the table's unique constraints, ON CONFLICT DO NOTHING), so a repeated or
+concurrent job, or a retried request, never tells anyone twice. The functions that create
+them write with INSERT … SELECT (no Python object per row) and return how many they wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterRef, Value
+
+from leads.models import Assignment, Lead
+from notifications.models import Kind, Notification
+from salesmarketing.sql import insert_select
+from slas.models import Breach, Clock
+from teams.models import Role, User
+
+# A breach that fell due longer ago than this is history by the time it is recorded (the
+# first sweep of a new install, a backfill): it is in the breach list and the digest, but
+# nobody's bell rings for it.
+NEWS_WITHIN = timedelta(days=7)
+MANAGERS = (Role.SALES_MANAGER, Role.MARKETING_MANAGER)
+
+
+def leads_assigned_notify(*, assignments: Sequence[Assignment], by: User | None, now: datetime) -> int:
+    """Tell each new owner of the lead they were given, unless they took it themselves. One
+    statement."""
+    given = Assignment.objects.filter(pk__in=[assignment.pk for assignment in assignments])
+    if by is not None:
+        given = given.exclude(owner_id=by.pk)
+    return insert_select(Notification, given, _row(Kind.LEAD_ASSIGNED, user=F("owner_id"), now=now))
+
+
+def no_rep_notify(*, leads: Sequence[Lead], now: datetime) -> int:
+    """Tell the active sales managers of each new lead's team that routing found nobody for
+    it. One statement."""
+    nobody = Lead.objects.filter(
+        pk__in=[lead.pk for lead in leads], team__members__role=Role.SALES_MANAGER, team__members__is_active=True
+    )
+    return insert_select(
+        Notification, nobody, _row(Kind.NO_REP_AVAILABLE, user=F("team__members__pk"), lead=F("pk"), now=now)
+    )
+
+
+def breaches_notify(*, now: datetime) -> int:
+    """Tell of every breach recorded since the last call: the rep who owed it
+    (`breach_owner`) and the active managers of the team that owns the SLA and of the team
+    that owed it (`breach_team`). A breach due more than NEWS_WITHIN before `now` is marked
+    told without telling anyone.
+
+    Five statements, whatever the number of breaches, which are found by a partial index of
+    those not yet told, so a run costs what was recorded since the last one. In one
+    transaction: a run that dies tells nobody and the next tells all; the breaches it marks
+    are those it read, so one recorded meanwhile waits for the next run."""
+    with transaction.atomic():
+        untold = Breach.objects.filter(notified_at__isnull=True)
+        last = untold.aggregate(last=Max("pk"))["last"]
+        if last is None:
+            return 0
+        untold = untold.filter(pk__lte=last)
+        news = untold.filter(due_at__gte=now - NEWS_WITHIN)
+        managers = {"members__role__in": MANAGERS, "members__is_active": True}
+        told = insert_select(
+            Notification,
+            news.filter(responsible_user__isnull=False),
+            _row(Kind.BREACH_OWNER, user=F("responsible_user_id"), breach=F("pk"), now=now),
+        )
+        for team in ("team", "responsible_team"):
+            rows = news.filter(**{f"{team}__{key}": value for key, value in managers.items()})
+            told += insert_select(
+                Notification, rows, _row(Kind.BREACH_TEAM, user=F(f"{team}__members__pk"), breach=F("pk"), now=now)
+            )
+        untold.update(notified_at=now)
+    return told
+
+
+def clocks_at_risk_notify(*, now: datetime) -> int:
+    """Tell each rep, once per clock, that a running clock of theirs is at risk at `now` (past
+    its `warn_at`, before its due time): the queue's amber badge, brought to them. One
+    statement."""
+    at_risk = Clock.objects.filter(
+        state=Clock.State.RUNNING, warn_at__lte=now, due_at__gt=now, owner__isnull=False, owner__is_active=True
+    ).exclude(Exists(Notification.objects.filter(clock=OuterRef("pk"), kind=Kind.CLOCK_AT_RISK)))
+    return insert_select(Notification, at_risk, _row(Kind.CLOCK_AT_RISK, user=F("owner_id"), clock=F("pk"), now=now))
+
+
+def notification_mark(*, notification: Notification, by: User, read: bool, now: datetime) -> Notification:
+    """Mark one's own notification read (or unread again)."""
+    if notification.user_id != by.pk:
+        raise PermissionDenied
+    notification.read_at = (notification.read_at or now) if read else None
+    notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_read_all(*, user: User, now: datetime) -> int:
+    """Mark every unread notification of `user` read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now)
+
+
+def _row(
+    kind: str, *, user: F, now: datetime, lead: F | None = None, breach: F | None = None, clock: F | None = None
+) -> dict:
+    """Every column of a notification written by INSERT … SELECT, in order, with the
+    expressions on the source rows that fill `user`, `lead` (default: their `lead_id`),
+    `breach` and `clock`."""
+    nothing = Value(None, output_field=IntegerField())
+    return {
+        "user_id": user,
+        "kind": Value(kind),
+        "lead_id": lead or F("lead_id"),
+        "breach_id": breach or nothing,
+        "clock_id": clock or nothing,
+        "created_at": Value(now, output_field=DateTimeField()),
+        "read_at": Value(None, output_field=DateTimeField()),
+    }
