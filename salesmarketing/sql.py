@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 
 
@@ -16,9 +17,17 @@ def insert_select(model: type[models.Model], rows: models.QuerySet, columns: dic
     One statement; returns the number of rows inserted."""
     # Annotations may not take the names of the source's own fields: each column as "c_<column>".
     annotated = rows.order_by().annotate(**{f"c_{column}": value for column, value in columns.items()})
-    select, params = annotated.values(*(f"c_{column}" for column in columns)).query.sql_with_params()
+    try:
+        select, params = annotated.values(*(f"c_{column}" for column in columns)).query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, such as `pk__in=[]`
+        return 0
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
+    if connection.vendor == "sqlite":
+        # SQLite reads the ON of ON CONFLICT as a join's after a SELECT without a WHERE of its
+        # own (its documented parsing ambiguity); PostgreSQL needs the bare SELECT, whose
+        # untyped NULLs take the columns' types. `select` is the ORM's own SQL, its values apart.
+        select = f"SELECT * FROM ({select}) AS source WHERE true"  # noqa: S608  # nosec B608
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) {select} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
