@@ -154,7 +154,9 @@ def _execute(sql: str, params=None) -> int:
 
 
 def reset_sweep_state() -> None:
-    """As before any sweep: no breach, no volume verdict, no breached clock, no resume point."""
+    """As before any sweep: no breach (nor the notifications of one), no volume verdict, no
+    breached clock, no resume point."""
+    _execute("DELETE FROM notifications_notification WHERE breach_id IS NOT NULL")
     _execute("DELETE FROM slas_breach")
     _execute("DELETE FROM slas_volumeevaluation")
     _execute("UPDATE slas_clock SET state = 'running' WHERE state = 'breached'")
@@ -274,6 +276,11 @@ def incremental(size: int = 1000) -> dict:
         with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE slas_clock SET due_at = %s, state = 'running' WHERE id = %s", [(due, pk) for pk, due in moved]
+            )
+            cursor.execute(
+                "DELETE FROM notifications_notification WHERE breach_id IN "
+                "(SELECT id FROM slas_breach WHERE clock_id = ANY(%s))",
+                [ids],
             )
             cursor.execute("DELETE FROM slas_breach WHERE clock_id = ANY(%s)", [ids])
     return {

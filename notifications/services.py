@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterRef, Value
+from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value
 
 from leads.models import Assignment, Lead
 from notifications.models import Kind, Notification
 from salesmarketing.sql import insert_select
-from slas.models import Breach, Clock
+from slas.models import Breach, Clock, Sla
 from teams.models import Role, User
 
 # A breach that fell due longer ago than this is history by the time it is recorded (the
@@ -45,11 +45,24 @@ def no_rep_notify(*, leads: Sequence[Lead], now: datetime) -> int:
     )
 
 
+def leads_rerouted_notify(*, clocks: QuerySet[Clock], now: datetime) -> int:
+    """Tell the owners of these clocks that their leads went to someone else, and the leads'
+    teams' active sales managers that they were routed again. Two statements."""
+    told = insert_select(Notification, clocks, _row(Kind.LEAD_REROUTED, user=F("owner_id"), now=now))
+    leads = Lead.objects.filter(
+        pk__in=clocks.values("lead_id"), team__members__role=Role.SALES_MANAGER, team__members__is_active=True
+    )
+    return told + insert_select(
+        Notification, leads, _row(Kind.LEAD_REROUTED, user=F("team__members__pk"), lead=F("pk"), now=now)
+    )
+
+
 def breaches_notify(*, now: datetime) -> int:
     """Tell of every breach recorded since the last call: the rep who owed it
     (`breach_owner`) and the active managers of the team that owns the SLA and of the team
-    that owed it (`breach_team`). A breach due more than NEWS_WITHIN before `now` is marked
-    told without telling anyone.
+    that owed it (`breach_team`; of a response or cadence SLA only when it escalates to the
+    managers). A breach due more than NEWS_WITHIN before `now` is marked told without telling
+    anyone.
 
     Five statements, whatever the number of breaches, which are found by a partial index of
     those not yet told, so a run costs what was recorded since the last one. In one
@@ -68,8 +81,9 @@ def breaches_notify(*, now: datetime) -> int:
             news.filter(responsible_user__isnull=False),
             _row(Kind.BREACH_OWNER, user=F("responsible_user_id"), breach=F("pk"), now=now),
         )
+        escalated = news.filter(Q(sla__escalate_to_managers=True) | Q(kind__in=[Sla.Kind.VOLUME, Sla.Kind.ASSIGNMENT]))
         for team in ("team", "responsible_team"):
-            rows = news.filter(**{f"{team}__{key}": value for key, value in managers.items()})
+            rows = escalated.filter(**{f"{team}__{key}": value for key, value in managers.items()})
             told += insert_select(
                 Notification, rows, _row(Kind.BREACH_TEAM, user=F(f"{team}__members__pk"), breach=F("pk"), now=now)
             )
@@ -80,9 +94,15 @@ def breaches_notify(*, now: datetime) -> int:
 def clocks_at_risk_notify(*, now: datetime) -> int:
     """Tell each rep, once per clock, that a running clock of theirs is at risk at `now` (past
     its `warn_at`, before its due time): the queue's amber badge, brought to them. One
-    statement."""
+    statement, over the clocks that fell at risk in the last NEWS_WITHIN (older ones were
+    told then, or are old news)."""
     at_risk = Clock.objects.filter(
-        state=Clock.State.RUNNING, warn_at__lte=now, due_at__gt=now, owner__isnull=False, owner__is_active=True
+        state=Clock.State.RUNNING,
+        warn_at__gt=now - NEWS_WITHIN,  # from clock_running_warn_idx: what fell at risk lately
+        warn_at__lte=now,
+        due_at__gt=now,
+        owner__isnull=False,
+        owner__is_active=True,
     ).exclude(Exists(Notification.objects.filter(clock=OuterRef("pk"), kind=Kind.CLOCK_AT_RISK)))
     return insert_select(Notification, at_risk, _row(Kind.CLOCK_AT_RISK, user=F("owner_id"), clock=F("pk"), now=now))
 

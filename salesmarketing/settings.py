@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
         "TouchKindEnum": "leads.models.Touch.Kind",
         "SourceEnum": "leads.models.Source",
         "SlaPeriodEnum": "slas.models.Sla.Period",
+        "SlaUnitEnum": "slas.models.Sla.Unit",
         "TargetPeriodEnum": "kpis.models.Target.Period",
     },
     # Swagger UI from the drf-spectacular-sidecar package: nothing from a CDN.

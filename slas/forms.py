@@ -16,6 +16,11 @@ KIND_FIELDS = {
     Sla.Kind.VOLUME: ["from_team", "leads_per_rep", "period", "count_rejected"],
     Sla.Kind.ASSIGNMENT: ["target_value", "target_unit", "warn_at_percent"],
 }
+# What happens at a breach (SPEC §12): optional, so outside KIND_FIELDS' required terms.
+ESCALATION = {
+    Sla.Kind.RESPONSE: ["escalate_to_managers", "reassign_after", "reassign_after_unit"],
+    Sla.Kind.CADENCE: ["escalate_to_managers"],
+}
 HELP = {
     Sla.Kind.RESPONSE: _(
         "The first follow-up (or a rejection with a reason) must come within this time of the lead being assigned."
@@ -45,8 +50,9 @@ class SlaForm(forms.ModelForm):
     def __init__(self, *args, kind: str, teams, from_teams, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        escalation = ESCALATION.get(kind, [])
         for name in list(self.fields):
-            if name not in ("name", "team", "sources", *KIND_FIELDS[kind]):
+            if name not in ("name", "team", "sources", *KIND_FIELDS[kind], *escalation):
                 del self.fields[name]
         self.fields["team"].queryset = teams
         self.fields["team"].label = _("Sales team whose leads it governs")
@@ -81,6 +87,8 @@ class SlaForm(forms.ModelForm):
             Row(*[Column(name) for name in KIND_FIELDS[kind] if name != "count_rejected"]),
             *(["count_rejected"] if "count_rejected" in self.fields else []),
             "sources",
+            *(["escalate_to_managers"] if escalation else []),
+            *([Row(Column("reassign_after"), Column("reassign_after_unit"))] if "reassign_after" in escalation else []),
             Submit("save", _("Save SLA")),
         )
 

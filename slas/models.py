@@ -27,6 +27,9 @@ TERM_FIELDS = (
     "leads_per_rep",
     "period",
     "count_rejected",
+    "escalate_to_managers",
+    "reassign_after",
+    "reassign_after_unit",
 )
 
 
@@ -91,6 +94,17 @@ class Sla(models.Model):
         default=False,
     )
     sources = models.JSONField(_("sources"), default=list, blank=True, help_text=_("Empty: every source."))
+    # Escalation (SPEC §12), of response and cadence SLAs: the managers hear of each breach;
+    # a response clock still unanswered this long after its deadline has its lead routed again.
+    escalate_to_managers = models.BooleanField(_("tell the team's managers of each breach"), default=True)
+    reassign_after = models.PositiveIntegerField(
+        _("route the lead again after"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text=_("Past the deadline, still unanswered: another available rep gets the lead. Empty: never."),
+    )
+    reassign_after_unit = models.CharField(_("counted in"), max_length=16, choices=Unit.choices, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     active_from = models.DateTimeField(_("active since"), default=timezone.now)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -181,6 +195,10 @@ class Clock(models.Model):
     satisfied_at = models.DateTimeField(_("met at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancelled because"), max_length=10, choices=CancelReason.choices, blank=True)
+    # A response clock whose SLA reassigns (SPEC §12): when its lead is routed again if it is
+    # still unanswered then (frozen when it starts, as its deadline), and when that was done.
+    reassign_at = models.DateTimeField(_("routed again at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("routed again"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -209,6 +227,14 @@ class Clock(models.Model):
             # Scorecards' and the KPIs' compliance: a team's clocks that fell due in a period,
             # answered from the index alone (kind and state carried along).
             models.Index(fields=["team", "due_at"], include=["kind", "state"], name="clock_team_due_idx"),
+            # The at-risk notices: running clocks by the instant they fall at risk.
+            models.Index(fields=["warn_at"], name="clock_running_warn_idx", condition=Q(state="running")),
+            # The sweep's escalation: breached clocks whose lead is to be routed again.
+            models.Index(
+                fields=["reassign_at"],
+                name="clock_reassign_idx",
+                condition=Q(reassign_at__isnull=False, escalated_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,17 +9,22 @@ from salesmarketing.celery import periodic_job
 
 @periodic_job("slas.evaluate_slas", soft_time_limit=480, time_limit=540, bind=True)
 def evaluate_slas(self, full: bool = False) -> dict:
-    """The sweep, every 5 minutes from beat. Idempotent and safe to run twice or at once.
+    """The sweep, every 5 minutes from beat, then the escalations it made due. Idempotent and
+    safe to run twice or at once.
 
     A full re-check that finds another sweep running (or a dead worker's session not yet
     ended) tries again in 30 s rather than being lost; a periodic run just leaves it to the next.
     """
+    from leads.services.escalation import leads_escalate
     from slas.services import sla_sweep
 
-    result = sla_sweep(now=timezone.now(), full=full)
+    now = timezone.now()
+    result = sla_sweep(now=now, full=full)
     if result.skipped and full:
         raise self.retry(countdown=30)
     return {
+        # The sweep that is running escalates after it; this one leaves it to that one.
+        "rerouted": 0 if result.skipped else leads_escalate(now=now),
         "response": result.response,
         "cadence": result.cadence,
         "volume": result.volume,

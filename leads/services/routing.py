@@ -86,10 +86,12 @@ def leads_route(
     by: User | None = None,
     now: datetime | None = None,
     exclude: set[int] | frozenset[int] = frozenset(),
+    exclude_owners: bool = False,
 ) -> list[Decision]:
     """Route `leads` (of one team) in the order given, assign them and record why; `exclude`
-    names reps who may not get them this time (an escalation's current owner). Returns the
-    decisions, one a lead. Permissions are the caller's: creating a lead allows routing it."""
+    names reps who may not get them this time, and with `exclude_owners` each lead's current
+    owner may not get it back (an escalation). Returns the decisions, one a lead. Permissions
+    are the caller's: creating a lead allows routing it."""
     if not leads:
         return []
     now = now or timezone.now()
@@ -99,7 +101,10 @@ def leads_route(
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=teams.pop())
         state = _load(team=team, leads=leads, now=now)
-        choices = [_decide(lead, state, exclude=exclude) for lead in leads]
+        choices = [
+            _decide(lead, state, exclude={*exclude, lead.owner_id} if exclude_owners and lead.owner_id else exclude)
+            for lead in leads
+        ]
         return _write(leads=leads, choices=choices, state=state, trigger=trigger, by=by, now=now)
 
 
@@ -318,7 +323,7 @@ def _record(
     if state.changed_members:
         Member.objects.bulk_update(state.changed_members.values(), ["current", "last_turn"])
     nobody = [lead for lead, choice in zip(leads, choices, strict=True) if choice.owner_id is None]
-    if nobody and trigger == Trigger.CREATED:  # a manager asking now sees the answer on the page
+    if nobody and trigger in (Trigger.CREATED, Trigger.ESCALATION):  # a manager asking sees it on the page
         notifications.no_rep_schedule(leads=nobody, now=now)
         notices.no_rep_notify(leads=nobody, now=now)
     return Decision.objects.bulk_create(

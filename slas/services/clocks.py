@@ -141,6 +141,9 @@ def _clock_of_assignment(sla: Sla, started: datetime, calendar: BusinessCalendar
     """Every column of the clock `sla` starts for an assignment made at `started`, in order,
     with the expression on the assignment that fills it."""
     due, warn, required = clock_terms(sla, started, calendar)
+    reassign = None
+    if sla.kind == Sla.Kind.RESPONSE and sla.reassign_after:
+        reassign = add_target(calendar, due, sla.reassign_after, sla.reassign_after_unit)
     instant = DateTimeField()
     return {
         "sla_id": Value(sla.pk),
@@ -158,6 +161,8 @@ def _clock_of_assignment(sla: Sla, started: datetime, calendar: BusinessCalendar
         "satisfied_at": Value(None, output_field=instant),
         "cancelled_at": Value(None, output_field=instant),
         "cancel_reason": Value(""),
+        "reassign_at": Value(reassign, output_field=instant),
+        "escalated_at": Value(None, output_field=instant),
         "created_at": Value(now, output_field=instant),
     }
 

@@ -16,9 +16,10 @@ from teams import permissions
 from teams.models import Team, User
 
 FIELDS = {"name", "kind", "team", *TERM_FIELDS}
+ESCALATION = {"escalate_to_managers", "reassign_after", "reassign_after_unit"}
 KIND_FIELDS = {
-    Sla.Kind.RESPONSE: {"target_value", "target_unit", "warn_at_percent", "sources"},
-    Sla.Kind.CADENCE: {"min_touches", "window_days", "warn_at_percent", "sources"},
+    Sla.Kind.RESPONSE: {"target_value", "target_unit", "warn_at_percent", "sources", *ESCALATION},
+    Sla.Kind.CADENCE: {"min_touches", "window_days", "warn_at_percent", "sources", "escalate_to_managers"},
     Sla.Kind.VOLUME: {"from_team", "leads_per_rep", "period", "sources", "count_rejected"},
     Sla.Kind.ASSIGNMENT: {"target_value", "target_unit", "warn_at_percent", "sources"},
 }
@@ -31,6 +32,9 @@ EMPTY = {
     "leads_per_rep": None,
     "period": "",
     "count_rejected": False,
+    "escalate_to_managers": True,
+    "reassign_after": None,
+    "reassign_after_unit": "",
 }
 DEFAULTS = {
     Sla.Kind.CADENCE: {"min_touches": 5, "window_days": 30},
@@ -118,6 +122,8 @@ def _validate(sla: Sla) -> None:
     for name, empty in EMPTY.items():
         if name not in KIND_FIELDS[sla.kind]:
             setattr(sla, name, empty)
+    if (sla.reassign_after is None) != (sla.reassign_after_unit in (None, "")):
+        errors["reassign_after"] = [_("Give both a number and a unit to route the lead again, or neither.")]
     try:
         sla.full_clean(exclude=["created_by"])
     except ValidationError as exc:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from leads.services.escalation import leads_escalate
 from salesmarketing.commands import parse_as_of
 from slas.services import sla_sweep
 
 
 class Command(BaseCommand):
-    help = "Record the breaches of every SLA deadline that passed unmet (idempotent)."
+    help = "Record the breaches of every SLA deadline that passed unmet, and route again the leads due (idempotent)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--as-of", help="Evaluate as if it were this time (ISO 8601, e.g. 2026-08-06T09:00+07:00).")
@@ -26,3 +27,4 @@ class Command(BaseCommand):
             f"{result.assignment} assignment "
             f"({result.chunks} chunk(s), as of {now.isoformat()})."
         )
+        self.stdout.write(f"Leads routed again, unanswered past their SLA: {leads_escalate(now=now)}.")
