@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from notifications import selectors, services
 
 PAGE_SIZE = 50
+HTMX_STOP_POLLING = 286
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:
@@ -37,6 +39,11 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:list")
 
 
+@login_not_required
 def unread_badge(request: HttpRequest) -> HttpResponse:
-    """The bell's count, fetched by the menu when a page loads and once a minute after."""
+    """The bell's count, fetched by the menu when a page loads and once a minute after. Once
+    the session has ended it answers htmx's "stop polling" (286) with nothing, rather than a
+    redirect whose login page would land inside the menu."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=HTMX_STOP_POLLING)
     return render(request, "notifications/_badge.html", {"unread": selectors.unread_count(user=request.user)})

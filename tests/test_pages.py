@@ -19,6 +19,7 @@ PUBLIC = {
     "language_set",
     "health",
     "unsubscribe",
+    "unread",  # the bell's count: tells an ended session to stop asking, shows nothing
 }
 
 

@@ -63,9 +63,10 @@ def test_every_page_has_the_bell_and_it_asks_for_its_count_after_the_page(client
         assert f'hx-get="{reverse("notifications:unread")}" hx-trigger="load, every 60s"' in page
 
 
-def test_pages_need_a_login(client, given):
-    for url in (reverse("notifications:list"), reverse("notifications:unread")):
-        assert client.get(url).status_code == 302
+def test_pages_need_a_login_and_the_bell_stops_asking_once_the_session_ended(client, given):
+    assert client.get(reverse("notifications:list")).status_code == 302
+    response = client.get(reverse("notifications:unread"), headers={"HX-Request": "true"})
+    assert (response.status_code, response.content) == (286, b"")  # htmx's "stop polling", no login page
 
 
 # -- API ------------------------------------------------------------------------------------------------
