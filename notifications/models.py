@@ -56,6 +56,17 @@ class Notification(models.Model):
     )  # notification_once_per_clock
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # The e-mail step (SPEC §12): when it took the notification (empty until then), and the
+    # e-mail that carries it (empty when the person does not get this kind by e-mail).
+    emailed_at = models.DateTimeField(_("e-mail considered"), null=True, blank=True)
+    delivery = models.ForeignKey(
+        "slas.Delivery",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("e-mail"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +92,8 @@ class Notification(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
             # The bell: a person's unread count, from a small partial index.
             models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
+            # The e-mail step: notifications it has not taken yet (a few minutes' worth).
+            models.Index(fields=["user"], condition=Q(emailed_at__isnull=True), name="notification_unemailed_idx"),
         ]
 
     def __str__(self) -> str:

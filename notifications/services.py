@@ -5,6 +5,7 @@ them write with INSERT … SELECT (no Python object per row) and return how many
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -15,13 +16,15 @@ from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterR
 from leads.models import Assignment, Lead
 from notifications.models import Kind, Notification
 from salesmarketing.sql import insert_select
-from slas.models import Breach, Clock, Sla
+from slas.models import Breach, Clock, Delivery, Sla
 from teams.models import Role, User
 
 # A breach that fell due longer ago than this is history by the time it is recorded (the
 # first sweep of a new install, a backfill): it is in the breach list and the digest, but
 # nobody's bell rings for it.
 NEWS_WITHIN = timedelta(days=7)
+# Never more than one e-mail of notifications per person in this time (SPEC §12).
+EMAIL_EVERY = timedelta(minutes=5)
 MANAGERS = (Role.SALES_MANAGER, Role.MARKETING_MANAGER)
 
 
@@ -105,6 +108,53 @@ def clocks_at_risk_notify(*, now: datetime) -> int:
         owner__is_active=True,
     ).exclude(Exists(Notification.objects.filter(clock=OuterRef("pk"), kind=Kind.CLOCK_AT_RISK)))
     return insert_select(Notification, at_risk, _row(Kind.CLOCK_AT_RISK, user=F("owner_id"), clock=F("pk"), now=now))
+
+
+def notifications_email_schedule(*, now: datetime) -> int:
+    """Gather what each person was told since their last e-mail into one e-mail (a `notices`
+    delivery, which `slas.services.notifications.deliveries_send` sends in their language),
+    for the kinds they get by e-mail, and never more than one per person per EMAIL_EVERY: one
+    who had an e-mail within it waits, and everything that came meanwhile goes out together
+    when the time is up. Kinds they do not want by e-mail (or all, for someone without an
+    address or no longer active) are only marked as considered. Returns the e-mails made.
+
+    Safe twice or at once: the people are locked (skipping those another run holds) and
+    their notifications taken in the transaction that makes their e-mail. A few statements,
+    whatever the number of people (a bulk update per thousand notifications taken)."""
+    with transaction.atomic():
+        waiting = Notification.objects.filter(emailed_at__isnull=True)
+        lately = Delivery.objects.filter(kind=Delivery.Kind.NOTICES, created_at__gt=now - EMAIL_EVERY)
+        people = (
+            User.objects.filter(pk__in=waiting.values("user_id"))
+            .exclude(pk__in=lately.values("recipient_id"))
+            .select_for_update(skip_locked=True)
+        )
+        wants = {
+            pk: set(kinds or []) if active and email else set()
+            for pk, kinds, email, active in people.values_list("pk", "email_notifications", "email", "is_active")
+        }
+        rows = list(waiting.filter(user_id__in=wants).values_list("pk", "user_id", "kind"))
+        wanted: dict[int, list[int]] = defaultdict(list)
+        for pk, user_id, kind in rows:
+            if kind in wants[user_id]:
+                wanted[user_id].append(pk)
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(kind=Delivery.Kind.NOTICES, recipient_id=user_id, next_attempt_at=now, created_at=now)
+                for user_id in wanted
+            ]
+        )
+        taken = [
+            Notification(pk=pk, emailed_at=now, delivery_id=delivery.pk)
+            for delivery in deliveries
+            for pk in wanted[delivery.recipient_id]
+        ]
+        Notification.objects.bulk_update(taken, ["emailed_at", "delivery"], batch_size=1000)
+        carried = {notification.pk for notification in taken}
+        Notification.objects.filter(pk__in=[pk for pk, _user, _kind in rows if pk not in carried]).update(
+            emailed_at=now
+        )
+    return len(deliveries)
 
 
 def notification_mark(*, notification: Notification, by: User, read: bool, now: datetime) -> Notification:

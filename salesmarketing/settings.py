@@ -328,7 +328,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "compute-scorecards": {"task": "kpis.compute_scorecards", "schedule": crontab(hour=1, minute=15)},
     # Hourly, so each team gets its digest at its own Monday 08:00 whatever its time zone.
     "send-digests": {"task": "slas.send_digests", "schedule": _digest_every or crontab(minute=2)},
-    "send-reminders": {"task": "slas.send_reminders", "schedule": env.float("REMINDER_EVERY_SECONDS", default=300.0)},
+    "send-notification-email": {
+        "task": "notifications.send_email",
+        "schedule": env.float("NOTIFICATION_EMAIL_EVERY_SECONDS", default=60.0),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
-from slas.models import Breach, Clock, Sla
+from slas.models import Breach, Sla
 from slas.selectors import clock_compliance, volume_progress
 from teams.models import Role, Team, User
 
@@ -169,14 +169,3 @@ def _both_sides(*, team: Team, start: datetime, end: datetime, now: datetime) ->
         side.volume_breaches += list(week.filter(sla=sla).order_by("period_start"))
         side.breaches = len(side.volume_breaches)
     return sales, list(marketing.values())
-
-
-@dataclass
-class ReminderContent:
-    recipient: User
-    clock: Clock
-    link: str
-
-
-def reminder_for(*, clock: Clock) -> ReminderContent:
-    return ReminderContent(recipient=clock.owner, clock=clock, link=link(reverse("leads:detail", args=[clock.lead_id])))

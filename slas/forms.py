@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Source
+from notifications.models import Kind
 from slas.models import TERM_FIELDS, Sla
 
 KIND_FIELDS = {
@@ -109,13 +110,17 @@ class WaiveForm(forms.Form):
 class NotificationPreferencesForm(forms.Form):
     digest_enabled = forms.BooleanField(required=False, label=_("Send me the weekly breach digest on Monday morning"))
     digest_when_empty = forms.BooleanField(required=False, label=_("…even when there is nothing to report"))
-    reminders_enabled = forms.BooleanField(
-        required=False, label=_("E-mail me once when a lead of mine is at risk of breaching its SLA")
+    email_notifications = forms.MultipleChoiceField(
+        label=_("E-mail me too when…"),
+        choices=Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Everything is in the app's notifications anyway; at most one e-mail every five minutes."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            "digest_enabled", "digest_when_empty", "reminders_enabled", Submit("save", _("Save"))
+            "digest_enabled", "digest_when_empty", "email_notifications", Submit("save", _("Save"))
         )

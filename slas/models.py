@@ -355,14 +355,16 @@ class VolumeEvaluation(models.Model):
 class Delivery(models.Model):
     """One e-mail to one person, claimed before it is sent and marked after: sent at most once.
 
-    A digest is unique per (recipient, ISO week); a reminder per (recipient, clock); a
-    "nobody available" alert per (recipient, lead).
+    A digest is unique per (recipient, ISO week). The notifications of a few minutes go out
+    as one (`notices`): each notification names the delivery that carries it. Reminders and
+    "nobody available" alerts were e-mails of their own before notifications.
     """
 
     class Kind(models.TextChoices):
         DIGEST = "digest", _("Weekly digest")
         REMINDER = "reminder", _("At-risk reminder")
         NO_REP = "no_rep", _("Nobody available for a lead")
+        NOTICES = "notices", _("Notifications")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

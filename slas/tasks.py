@@ -43,14 +43,3 @@ def send_digests() -> dict:
     scheduled = notifications.digests_schedule(now=now)
     result = notifications.deliveries_send(now=now)
     return {"scheduled": scheduled, "sent": result.sent, "failed": result.failed, "skipped": result.skipped}
-
-
-@periodic_job("slas.send_reminders", soft_time_limit=240, time_limit=280, retry_backoff_max=120, max_retries=5)
-def send_reminders() -> dict:
-    """Every 5 minutes: one reminder per at-risk clock for reps who asked for them."""
-    from slas.services import notifications
-
-    now = timezone.now()
-    scheduled = notifications.reminders_schedule(now=now)
-    result = notifications.deliveries_send(now=now)
-    return {"scheduled": scheduled, "sent": result.sent, "failed": result.failed}

@@ -220,7 +220,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 # -- e-mail preferences and one-click unsubscribe -------------------------------------------------
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
-    initial = {name: getattr(user, name) for name in ("digest_enabled", "digest_when_empty", "reminders_enabled")}
+    initial = {name: getattr(user, name) for name in ("digest_enabled", "digest_when_empty", "email_notifications")}
     form = NotificationPreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         notifications.preferences_update(user=user, **form.cleaned_data)

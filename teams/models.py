@@ -35,6 +35,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 7, _("Sunday")
 
 
+def default_email_notifications() -> list[str]:
+    """What a person hears of by e-mail too until they choose (SPEC §12): a lead given to them,
+    a breach of their team, a new lead nobody could take."""
+    return ["lead_assigned", "breach_team", "no_rep_available"]
+
+
 def default_work_days() -> list[int]:
     return [1, 2, 3, 4, 5]
 
@@ -170,7 +176,10 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     digest_enabled = models.BooleanField(_("weekly breach digest"), default=True)
     digest_when_empty = models.BooleanField(_("send the digest even when there is nothing to report"), default=False)
-    reminders_enabled = models.BooleanField(_("a reminder when a lead's SLA is at risk"), default=False)
+    # The kinds of notification (notifications.models.Kind) the person also gets by e-mail.
+    email_notifications = models.JSONField(
+        _("notifications by e-mail"), default=default_email_notifications, blank=True
+    )
     # Set by the person (or their manager) for a while away from leads: routing passes them over.
     away = models.BooleanField(_("away"), default=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])

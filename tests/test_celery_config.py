@@ -29,7 +29,9 @@ def test_every_task_ends_well_before_redis_would_redeliver_it():
     """A task still running when the visibility timeout passes would be delivered twice."""
     app.loader.import_default_modules()
     ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
-    assert {"slas.evaluate_slas", "slas.send_digests", "slas.send_reminders", "kpis.compute_scorecards"} <= set(ours)
+    assert {"slas.evaluate_slas", "slas.send_digests", "notifications.send_email", "kpis.compute_scorecards"} <= set(
+        ours
+    )
     for name, task in ours.items():
         hard = task.time_limit or settings.CELERY_TASK_TIME_LIMIT
         soft = task.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT

@@ -32,10 +32,9 @@ from django.utils.translation import gettext as _
 
 from leads.models import CLOSED, Campaign, Lead
 from leads.services.ownership import assign_each
-from notifications import services as notices
+from notifications import services as notifications
 from routing import selectors
 from routing.models import Decision, Member, Method, Rule, Skip, Step, Trigger
-from slas.services import notifications
 from teams import permissions
 from teams.models import Team, User
 from teams.selectors import team_reps, unavailable_reasons
@@ -324,8 +323,7 @@ def _record(
         Member.objects.bulk_update(state.changed_members.values(), ["current", "last_turn"])
     nobody = [lead for lead, choice in zip(leads, choices, strict=True) if choice.owner_id is None]
     if nobody and trigger in (Trigger.CREATED, Trigger.ESCALATION):  # a manager asking sees it on the page
-        notifications.no_rep_schedule(leads=nobody, now=now)
-        notices.no_rep_notify(leads=nobody, now=now)
+        notifications.no_rep_notify(leads=nobody, now=now)
     return Decision.objects.bulk_create(
         [
             Decision(

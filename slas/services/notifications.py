@@ -1,7 +1,9 @@
-"""E-mail notifications: the weekly breach digest and at-risk reminders, each sent at most once.
+"""E-mail: the weekly breach digest, and the notifications of the app (SPEC §12) gathered a
+few minutes at a time, each sent at most once.
 
-Every message is a `Delivery` row, unique per (recipient, week) or (recipient, clock),
-created with ON CONFLICT DO NOTHING, claimed with a conditional UPDATE (pending or
+Every message is a `Delivery` row: a digest unique per (recipient, week), created with ON
+CONFLICT DO NOTHING; notifications each name the delivery that carries them
+(`notifications.services.notifications_email_schedule`). A delivery is claimed with a conditional UPDATE (pending or
 failed → sending) before it is sent and marked sent after. A repeated or concurrent run
 finds nothing left to claim. A failed send (SMTP refused) is marked failed and retried
 with exponential backoff; nothing is marked sent that was not.
@@ -19,15 +21,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from slas.digests import digest_for, digest_recipients, link, previous_week, reminder_for
-from slas.models import Clock, Delivery
-from teams.models import Role, Team, User
+from notifications import selectors
+from notifications.models import Kind
+from slas.digests import digest_for, digest_recipients, link, previous_week
+from slas.models import Delivery
+from teams.models import Team, User
 
 STALE_SENDING = timedelta(hours=1)
 MAX_ATTEMPTS = 8
@@ -60,43 +66,6 @@ def digests_schedule(*, now: datetime, week_start: date | None = None) -> int:
     return Delivery.objects.filter(kind=Delivery.Kind.DIGEST).count() - before
 
 
-def reminders_schedule(*, now: datetime) -> int:
-    """One reminder per at-risk clock (a first follow-up nearly due, follow-ups behind their
-    pace) whose owner asked for reminders: at risk as every page says it (slas.selectors).
-    Never more than one a clock. Idempotent."""
-    at_risk = Clock.objects.filter(
-        state=Clock.State.RUNNING,
-        warn_at__lte=now,
-        due_at__gt=now,
-        owner__reminders_enabled=True,
-        owner__is_active=True,
-    ).exclude(reminders__isnull=False)
-    rows = [
-        Delivery(
-            kind=Delivery.Kind.REMINDER, recipient_id=owner_id, clock_id=clock_id, next_attempt_at=now, created_at=now
-        )
-        for clock_id, owner_id in at_risk.values_list("pk", "owner_id")
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
-
-
-def no_rep_schedule(*, leads: list, now: datetime) -> int:
-    """Tell the team's sales managers, once per lead, that routing found nobody who could
-    take it (SPEC §11). Idempotent: a lead routed again to nobody is not told twice."""
-    managers: dict[int, list[int]] = {}
-    active = User.objects.filter(team_id__in={lead.team_id for lead in leads}, role=Role.SALES_MANAGER, is_active=True)
-    for manager_id, team_id in active.values_list("pk", "team_id"):
-        managers.setdefault(team_id, []).append(manager_id)
-    rows = [
-        Delivery(kind=Delivery.Kind.NO_REP, recipient_id=manager_id, lead=lead, next_attempt_at=now, created_at=now)
-        for lead in leads
-        for manager_id in managers.get(lead.team_id, [])
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
-
-
 # -- sending ----------------------------------------------------------------------------------
 def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
     """Send every delivery that is due, each claimed first so that no two runs send it."""
@@ -114,7 +83,7 @@ def deliveries_send(*, now: datetime, limit: int = 500) -> SendResult:
         claimed = Delivery.objects.filter(due, pk=pk).update(status=Delivery.Status.SENDING, claimed_at=now)
         if claimed != 1:
             continue  # another run took it
-        delivery = Delivery.objects.select_related("recipient__team", "clock__lead", "clock__sla", "lead").get(pk=pk)
+        delivery = Delivery.objects.select_related("recipient__team").get(pk=pk)
         _send_one(delivery, now=now, connection=connection, result=result)
     return result
 
@@ -151,38 +120,43 @@ def _send_one(delivery: Delivery, *, now: datetime, connection, result: SendResu
 
 
 def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternatives | None:
-    """The e-mail for a delivery in the recipient's language and team time zone; None when a
-    digest would be empty and the recipient did not ask for empty ones."""
+    """The e-mail for a delivery in the recipient's language and team time zone; None when there
+    is nothing to send: a digest that would be empty and the recipient did not ask for empty
+    ones, notifications no longer there, or a kind of e-mail notifications replaced."""
     user = delivery.recipient
     team = user.team
-    if team is None or not user.email:
+    if not user.email:
         return None
-    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(ZoneInfo(team.timezone)):
+    zone = team.timezone if team else settings.TIME_ZONE
+    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(ZoneInfo(zone)):
         if delivery.kind == Delivery.Kind.DIGEST:
-            if not user.digest_enabled:
+            if team is None or not user.digest_enabled:
                 return None
             content = digest_for(user=user, team=team, week_start=delivery.week_start, now=now)
             if content.is_empty and not user.digest_when_empty:
                 return None
             context, template, kind = {"digest": content}, "emails/digest", "digest"
-        elif delivery.kind == Delivery.Kind.NO_REP:  # an alert of the manager's own team: no opting out
-            lead_link = link(reverse("leads:detail", args=[delivery.lead_id]))
-            context, template, kind = {"lead": delivery.lead, "link": lead_link}, "emails/no_rep", None
-        else:
-            if not user.reminders_enabled:
+        elif delivery.kind == Delivery.Kind.NOTICES:
+            notices = [
+                (selectors.notification_text(notice), link(selectors.notification_link(notice)))
+                for notice in selectors.notification_list(user=user)
+                .filter(delivery=delivery)
+                .order_by("created_at", "pk")
+            ]
+            if not notices:
                 return None
-            context, template, kind = {"reminder": reminder_for(clock=delivery.clock)}, "emails/reminder", "reminder"
-        unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)])) if kind else ""
-        context.update(user=user, team=team, unsubscribe=unsubscribe, zone=team.timezone)
+            context, template, kind = {"notices": notices}, "emails/notices", "notices"
+        else:  # kinds of e-mail that notifications replaced: nothing more is sent of them
+            return None
+        unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
+        context.update(user=user, team=team, unsubscribe=unsubscribe, zone=zone)
         # One line: a name with a line break (a quoted CSV cell) would make the header
         # invalid, and the message would fail on every retry.
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[user.email], headers=headers if unsubscribe else {}
-    )
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 
@@ -197,21 +171,30 @@ def unsubscribe(*, token: str) -> tuple[User, str]:
     """Switch off what the token names. Raises signing.BadSignature for a tampered token."""
     data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     user = User.objects.get(pk=data["u"])
-    field = {"digest": "digest_enabled", "reminder": "reminders_enabled"}.get(data["k"])
-    if field is None:
+    if data["k"] == "digest":
+        user.digest_enabled = False
+        user.save(update_fields=["digest_enabled"])
+    elif data["k"] == "notices":
+        user.email_notifications = []
+        user.save(update_fields=["email_notifications"])
+    else:
         raise signing.BadSignature("unknown kind")
-    setattr(user, field, False)
-    user.save(update_fields=[field])
     return user, data["k"]
 
 
-def preferences_update(*, user: User, digest_enabled: bool, digest_when_empty: bool, reminders_enabled: bool) -> User:
-    user.digest_enabled, user.digest_when_empty, user.reminders_enabled = (
-        digest_enabled,
-        digest_when_empty,
-        reminders_enabled,
-    )
-    user.save(update_fields=["digest_enabled", "digest_when_empty", "reminders_enabled"])
+def preferences_update(
+    *, user: User, digest_enabled: bool, digest_when_empty: bool, email_notifications: list[str]
+) -> User:
+    """What `user` gets by e-mail: the weekly digest (even an empty one), and which kinds of
+    notification (the rest stay in the app)."""
+    unknown = set(email_notifications) - set(Kind.values)
+    if unknown:
+        raise ValidationError(
+            {"email_notifications": [_("Unknown kind: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}]}
+        )
+    user.digest_enabled, user.digest_when_empty = digest_enabled, digest_when_empty
+    user.email_notifications = [kind for kind in Kind.values if kind in email_notifications]
+    user.save(update_fields=["digest_enabled", "digest_when_empty", "email_notifications"])
     return user
 
 

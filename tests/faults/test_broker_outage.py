@@ -19,7 +19,7 @@ from slas.models import Sla
 from tests.faults.conftest import assign_leads, breach_rows, clean_run_breaches, form_values, local, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FAST = {"SWEEP_EVERY_SECONDS": "2", "REMINDER_EVERY_SECONDS": "2"}
+FAST = {"SWEEP_EVERY_SECONDS": "2", "NOTIFICATION_EMAIL_EVERY_SECONDS": "2"}
 
 
 def path_kind(path: str) -> str:

@@ -48,7 +48,7 @@ def test_two_beats_and_two_workers_send_and_record_everything_once(processes, ow
     now = timezone.now()
     notifications.digests_schedule(now=now, week_start=previous_week(team=world.team, now=now))
     recipients = sorted(Delivery.objects.values_list("recipient__email", flat=True))
-    fast = {"SWEEP_EVERY_SECONDS": "1", "DIGEST_EVERY_SECONDS": "1", "REMINDER_EVERY_SECONDS": "1"}
+    fast = {"SWEEP_EVERY_SECONDS": "1", "DIGEST_EVERY_SECONDS": "1", "NOTIFICATION_EMAIL_EVERY_SECONDS": "1"}
     processes.worker("worker-a", **fast)
     processes.worker("worker-b", **fast)
     beats = [processes.beat("beat-a", **fast), processes.beat("beat-b", **fast)]

@@ -26,6 +26,7 @@ from kpis import services as kpis
 from kpis.models import Kpi, Measurement
 from leads import services as leads
 from leads.models import Campaign, ImportBatch, Lead, Rejection, Touch
+from notifications import services as notices
 from slas import services as slas
 from slas.models import Breach, Delivery, Sla
 from slas.services import notifications
@@ -368,10 +369,12 @@ def test_a_nul_character_in_a_cell_is_a_row_error(users, sales_team):
     assert not Lead.objects.exists()
 
 
-def test_a_name_with_a_line_break_still_gets_its_reminder(users, sales_team, mailoutbox):
+def test_a_name_with_a_line_break_still_gets_its_e_mail(users, sales_team, mailoutbox):
     """A quoted CSV cell may hold a line break; e-mail subjects must stay on one line."""
     rep = users["sales_rep"]
-    notifications.preferences_update(user=rep, digest_enabled=True, digest_when_empty=False, reminders_enabled=True)
+    notifications.preferences_update(
+        user=rep, digest_enabled=True, digest_when_empty=False, email_notifications=["clock_at_risk"]
+    )
     slas.sla_create(
         by=users["sales_manager"],
         team=sales_team,
@@ -385,11 +388,12 @@ def test_a_name_with_a_line_break_still_gets_its_reminder(users, sales_team, mai
     report = leads.leads_import(file=upload(content), team=sales_team, by=users["sales_manager"], now=NOW)
     assert report.ok and Lead.objects.get().name == "PT Maju\nJaya"
     later = NOW + timedelta(minutes=50)  # past 75 % of the hour
-    notifications.reminders_schedule(now=later)
+    slas.sla_sweep(now=later)
+    notices.notifications_email_schedule(now=later)
     result = notifications.deliveries_send(now=later)
     assert (result.sent, result.failed) == (1, 0)
     assert Delivery.objects.get().status == Delivery.Status.SENT
-    assert mailoutbox[0].subject == "At risk: follow up PT Maju Jaya"
+    assert mailoutbox[0].subject.startswith("Selaras · “PT Maju Jaya” is at risk of breaching “Call within an hour”")
 
 
 # -- KPI values import: random dates and numbers ----------------------------------------------

@@ -23,6 +23,7 @@ from kpis import services as kpis
 from kpis.scorecards import scorecards_compute
 from leads import services as leads
 from leads.models import Lead, Touch
+from notifications.models import Notification
 from slas import services as slas
 from slas.models import Breach, Clock, Delivery
 from slas.services import notifications
@@ -298,10 +299,14 @@ def digest(users, manager: str = "sales_manager"):
 
 
 def reminder(users, world):
+    """The e-mail of a rep's notification that a clock of theirs is at risk."""
     rep = users["sales_rep"]
-    rep.reminders_enabled = True
     clock = Clock.objects.get(lead=world["lead"])
-    return notifications.build_message(Delivery(kind=Delivery.Kind.REMINDER, recipient=rep, clock=clock), now=NOW)
+    delivery = Delivery.objects.create(kind=Delivery.Kind.NOTICES, recipient=rep)
+    Notification.objects.create(
+        user=rep, kind="clock_at_risk", lead=world["lead"], clock=clock, delivery=delivery, emailed_at=NOW
+    )
+    return notifications.build_message(delivery, now=NOW)
 
 
 def test_the_digest_escapes_html_and_keeps_the_text_part_plain(users, world):

@@ -1,4 +1,4 @@
-"""Weekly breach digest and at-risk reminders: content, languages, time zones, exactly once."""
+"""Weekly breach digest and e-mails of notifications: content, languages, time zones, exactly once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from leads import services as leads
+from notifications.services import notifications_email_schedule as email_schedule
 from slas import services
 from slas.models import Delivery
 from slas.services import notifications
@@ -175,21 +176,31 @@ def test_one_click_unsubscribe_works_without_login_and_refuses_tampering(client,
 
 def test_the_preferences_page(client, users):
     client.force_login(users["sales_rep"])
-    response = client.post("/accounts/notifications/", {"digest_enabled": "on", "reminders_enabled": "on"})
+    form = client.get("/accounts/notifications/").context["form"]
+    assert form.initial["email_notifications"] == ["lead_assigned", "breach_team", "no_rep_available"]  # the default
+    response = client.post(
+        "/accounts/notifications/", {"digest_enabled": "on", "email_notifications": ["clock_at_risk", "breach_owner"]}
+    )
     assert response.status_code == 302
     users["sales_rep"].refresh_from_db()
-    assert (users["sales_rep"].digest_enabled, users["sales_rep"].reminders_enabled) == (True, True)
+    assert users["sales_rep"].digest_enabled
+    assert users["sales_rep"].email_notifications == ["clock_at_risk", "breach_owner"]
+    bad = client.post("/accounts/notifications/", {"email_notifications": ["gossip"]})
+    assert bad.status_code == 200 and "gossip" in bad.content.decode()
+    users["sales_rep"].refresh_from_db()
+    assert users["sales_rep"].email_notifications == ["clock_at_risk", "breach_owner"]
 
 
-def test_one_reminder_per_at_risk_clock(users, sales_team, response_sla, mailoutbox):
+def test_one_e_mail_when_a_clock_falls_at_risk_for_a_rep_who_asked(users, sales_team, response_sla, mailoutbox):
     rep = users["sales_rep"]
-    rep.reminders_enabled = True
-    rep.save()
+    rep.email_notifications = ["clock_at_risk"]
+    rep.save(update_fields=["email_notifications"])
     lead = LeadFactory(team=sales_team, created_at=jkt(2026, 8, 5, 9), name="Siti Rahma")
     leads.lead_assign(lead=lead, owner=rep, by=users["sales_manager"], now=jkt(2026, 8, 5, 9))
     for minutes in (0, 5, 10):  # at risk from 15:00 (75 % of 8 business hours)
         now = jkt(2026, 8, 5, 15, minutes)
-        notifications.reminders_schedule(now=now)
+        services.sla_sweep(now=now)
+        email_schedule(now=now)
         notifications.deliveries_send(now=now)
     assert len(mailoutbox) == 1
     assert "Siti Rahma" in mailoutbox[0].subject and f"/leads/{lead.pk}/" in mailoutbox[0].body
@@ -283,19 +294,20 @@ def test_the_english_digest_writes_dates_day_month_year_on_a_24_hour_clock(users
     assert "Aug." not in manager.body and "midnight" not in manager.body and "a.m." not in manager.body
 
 
-def test_a_cadence_clock_behind_its_pace_sends_one_reminder(users, sales_team, cadence_sla, mailoutbox):
+def test_a_cadence_clock_behind_its_pace_sends_one_e_mail(users, sales_team, cadence_sla, mailoutbox):
     """At risk as the pages say it: 5 follow-ups in 30 days owe the first by day 6."""
     rep = users["sales_rep"]
-    rep.reminders_enabled = True
-    rep.save(update_fields=["reminders_enabled"])
+    rep.email_notifications = ["clock_at_risk"]
+    rep.save(update_fields=["email_notifications"])
     assigned = jkt(2026, 8, 3, 9)
     lead = LeadFactory(team=sales_team, created_at=assigned, name="Budi Santoso")
     leads.lead_assign(lead=lead, owner=rep, by=users["sales_manager"], now=assigned)
     for days in (5, 6, 7, 12):
         now = assigned + timedelta(days=days, minutes=1)
-        notifications.reminders_schedule(now=now)
+        services.sla_sweep(now=now)
+        email_schedule(now=now)
         notifications.deliveries_send(now=now)
         if days == 5:
             assert mailoutbox == []  # on pace: nothing owed yet
     assert len(mailoutbox) == 1
-    assert "Budi Santoso needs another follow-up" in mailoutbox[0].body and "behind its pace" in mailoutbox[0].body
+    assert "“Budi Santoso” is at risk of breaching “5 touches in 30 days”" in mailoutbox[0].body
