@@ -149,7 +149,8 @@ def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternative
         else:  # kinds of e-mail that notifications replaced: nothing more is sent of them
             return None
         unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
-        context.update(user=user, team=team, unsubscribe=unsubscribe, zone=zone)
+        preferences = link(reverse("notification_preferences"))
+        context.update(user=user, team=team, unsubscribe=unsubscribe, preferences=preferences, zone=zone)
         # One line: a name with a line break (a quoted CSV cell) would make the header
         # invalid, and the message would fail on every retry.
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
