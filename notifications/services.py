@@ -94,14 +94,15 @@ def breaches_notify(*, now: datetime) -> int:
     return told
 
 
-def clocks_at_risk_notify(*, now: datetime) -> int:
-    """Tell each rep, once per clock, that a running clock of theirs is at risk at `now` (past
-    its `warn_at`, before its due time): the queue's amber badge, brought to them. One
-    statement, over the clocks that fell at risk in the last NEWS_WITHIN (older ones were
-    told then, or are old news)."""
+def clocks_at_risk_notify(*, now: datetime, since: datetime | None = None) -> int:
+    """Tell each rep, once per clock, that a running clock of theirs fell at risk after `since`
+    and is at risk at `now` (past its `warn_at`, before its due time): the queue's amber badge,
+    brought to them. One statement, over the clocks that fell at risk in that time (and never
+    more than NEWS_WITHIN before `now`: older ones are old news), so a sweep costs what fell
+    at risk since the last."""
     at_risk = Clock.objects.filter(
         state=Clock.State.RUNNING,
-        warn_at__gt=now - NEWS_WITHIN,  # from clock_running_warn_idx: what fell at risk lately
+        warn_at__gt=max(since or now - NEWS_WITHIN, now - NEWS_WITHIN),  # from clock_running_warn_idx
         warn_at__lte=now,
         due_at__gt=now,
         owner__isnull=False,

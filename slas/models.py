@@ -422,6 +422,9 @@ class SweepLease(models.Model):
     # The first clock id a full re-check has still to do: written with each chunk's
     # breaches (one transaction), so a killed full run resumes there; empty when none is unfinished.
     full_next = models.BigIntegerField(null=True, blank=True)
+    # Up to when the reps of clocks that fell at risk have been told: the next sweep tells of
+    # those that fell at risk since (notifications.services.clocks_at_risk_notify).
+    at_risk_told_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

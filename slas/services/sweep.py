@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DateTimeField,
     Exists,
@@ -34,6 +35,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -82,12 +84,24 @@ def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = Non
             result.chunks = 1
         _sweep_volume(now=now, result=result)
         # Who should hear of it, in the app: each new breach's rep and managers, each rep
-        # whose clock fell at risk (SPEC §12).
+        # whose clock fell at risk since the last sweep (SPEC §12).
         notifications.breaches_notify(now=now)
-        notifications.clocks_at_risk_notify(now=now)
+        _at_risk_notify(now=now)
         return result
     finally:
         _guard_release(holder)
+
+
+def _at_risk_notify(*, now: datetime) -> None:
+    """Tell of the clocks that fell at risk since the last sweep told of them, and move that
+    mark on (never back: a sweep `--as-of` an earlier time tells of nothing new)."""
+    found = SweepLease.objects.filter(name="sweep").values_list("at_risk_told_until").first()
+    notifications.clocks_at_risk_notify(now=now, since=found[0] if found else None)
+    if found is None:  # PostgreSQL's sweeps lock by advisory lock and need no lease row before
+        SweepLease.objects.get_or_create(name="sweep")
+    SweepLease.objects.filter(Q(at_risk_told_until__isnull=True) | Q(at_risk_told_until__lt=now), name="sweep").update(
+        at_risk_told_until=now
+    )
 
 
 def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
@@ -220,7 +234,12 @@ def _breach_of_clock(*, now: datetime, actual, resolved_at, responsible_team=Non
         "waived_by_id": no_id,
         "waived_at": no_time,
         "waived_reason": Value(""),
-        "notified_at": no_time,
+        # A breach already old news when recorded (a backfill) is marked told at once, so the
+        # notifier never goes through it.
+        "notified_at": Case(
+            When(due_at__lt=now - notifications.NEWS_WITHIN, then=Value(now, output_field=DateTimeField())),
+            default=no_time,
+        ),
     }
 
 
