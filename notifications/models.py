@@ -20,10 +20,11 @@ class Kind(models.TextChoices):
     INQUIRY = "inquiry", _("A lead got in touch again")
     DISPUTE_OPENED = "dispute_opened", _("A rejection was disputed")
     DISPUTE_RULED = "dispute_ruled", _("A dispute was ruled on")
+    WEBHOOK_SWITCHED_OFF = "webhook_off", _("A webhook was switched off")
 
 
 class Notification(models.Model):
-    """Something a person should know, about a lead, a breach or a lead's SLA clock."""
+    """Something a person should know, about a lead, a breach, a lead's SLA clock or a webhook."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -54,6 +55,9 @@ class Notification(models.Model):
         verbose_name=_("SLA clock"),
         db_index=False,
     )  # notification_once_per_clock
+    webhook = models.ForeignKey(
+        "webhooks.Webhook", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("webhook")
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     # The e-mail step (SPEC §12): when it took the notification (empty until then), and the

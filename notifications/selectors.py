@@ -18,7 +18,7 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
     """`user`'s notifications, newest first, with what their words and links need: one
     statement for any number of them."""
     return Notification.objects.filter(permissions.notification_scope(user)).select_related(
-        "lead", "breach__sla", "breach__responsible_user", "breach__responsible_team", "clock__sla"
+        "lead", "breach__sla", "breach__responsible_user", "breach__responsible_team", "clock__sla", "webhook"
     )
 
 
@@ -55,6 +55,10 @@ def notification_text(notification: Notification) -> str:
         return _("“%(lead)s” was routed again.") % names
     if kind == Kind.NO_REP_AVAILABLE:
         return _("Nobody could take the new lead “%(lead)s”: every rep is away, off or at a cap.") % names
+    if kind == Kind.WEBHOOK_SWITCHED_OFF:
+        return _("The webhook “%(webhook)s” was switched off: its receiver failed everything for 24 hours.") % {
+            "webhook": notification.webhook
+        }
     return _("%(kind)s: “%(lead)s”.") % names
 
 
@@ -65,4 +69,6 @@ def notification_link(notification: Notification) -> str:
         return f"{reverse('slas:breaches')}?{urlencode(key)}"
     if notification.lead_id is not None:
         return reverse("leads:detail", args=[notification.lead_id])
+    if notification.webhook_id is not None:
+        return reverse("webhooks:detail", args=[notification.webhook_id])
     return reverse("notifications:list")

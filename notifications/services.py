@@ -18,6 +18,8 @@ from notifications.models import Kind, Notification
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Delivery, Sla
 from teams.models import Role, User
+from webhooks import outbox
+from webhooks.models import Event
 
 # A breach that fell due longer ago than this is history by the time it is recorded (the
 # first sweep of a new install, a backfill): it is in the breach list and the digest, but
@@ -60,6 +62,15 @@ def leads_rerouted_notify(*, clocks: QuerySet[Clock], now: datetime) -> int:
     )
 
 
+def webhook_switched_off_notify(*, webhook_id: int, now: datetime) -> int:
+    """Tell every active admin that a webhook was switched off for failing everything for
+    24 hours. Called once per switch-off, in its transaction. Two statements."""
+    admins = User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
+    kind = Kind.WEBHOOK_SWITCHED_OFF
+    rows = [Notification(user_id=pk, kind=kind, webhook_id=webhook_id, created_at=now) for pk in admins]
+    return len(Notification.objects.bulk_create(rows))
+
+
 def breaches_notify(*, now: datetime) -> int:
     """Tell of every breach recorded since the last call: the rep who owed it
     (`breach_owner`) and the active managers of the team that owns the SLA and of the team
@@ -67,7 +78,8 @@ def breaches_notify(*, now: datetime) -> int:
     managers). A breach due more than NEWS_WITHIN before `now` is marked told without telling
     anyone.
 
-    Five statements, whatever the number of breaches, which are found by a partial index of
+    Five statements (and one per webhook that wants `breach.recorded`, plus one to find them),
+    whatever the number of breaches, which are found by a partial index of
     those not yet told, so a run costs what was recorded since the last one. In one
     transaction: a run that dies tells nobody and the next tells all; the breaches it marks
     are those it read, so one recorded meanwhile waits for the next run."""
@@ -90,6 +102,8 @@ def breaches_notify(*, now: datetime) -> int:
             told += insert_select(
                 Notification, rows, _row(Kind.BREACH_TEAM, user=F(f"{team}__members__pk"), breach=F("pk"), now=now)
             )
+        # And the systems that listen (SPEC §12): the same news, as webhook events.
+        outbox.webhook_events_from(event=Event.BREACH_RECORDED, rows=news, subject=F("pk"), lead=F("lead_id"), now=now)
         untold.update(notified_at=now)
     return told
 
@@ -97,7 +111,8 @@ def breaches_notify(*, now: datetime) -> int:
 def clocks_at_risk_notify(*, now: datetime, since: datetime | None = None) -> int:
     """Tell each rep, once per clock, that a running clock of theirs fell at risk after `since`
     and is at risk at `now` (past its `warn_at`, before its due time): the queue's amber badge,
-    brought to them. One statement, over the clocks that fell at risk in that time (and never
+    brought to them; and to the webhooks that want `clock.at_risk`. One statement (and one to
+    find those webhooks, one per webhook), over the clocks that fell at risk in that time (and never
     more than NEWS_WITHIN before `now`: older ones are old news), so a sweep costs what fell
     at risk since the last."""
     at_risk = Clock.objects.filter(
@@ -107,7 +122,10 @@ def clocks_at_risk_notify(*, now: datetime, since: datetime | None = None) -> in
         due_at__gt=now,
         owner__isnull=False,
         owner__is_active=True,
-    ).exclude(Exists(Notification.objects.filter(clock=OuterRef("pk"), kind=Kind.CLOCK_AT_RISK)))
+    )
+    # Webhooks hear of each such clock once (their outbox is unique per clock).
+    outbox.webhook_events_from(event=Event.CLOCK_AT_RISK, rows=at_risk, subject=F("pk"), lead=F("lead_id"), now=now)
+    at_risk = at_risk.exclude(Exists(Notification.objects.filter(clock=OuterRef("pk"), kind=Kind.CLOCK_AT_RISK)))
     return insert_select(Notification, at_risk, _row(Kind.CLOCK_AT_RISK, user=F("owner_id"), clock=F("pk"), now=now))
 
 

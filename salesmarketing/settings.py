@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kpis",
     "routing",
     "notifications",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +324,7 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 # The periodic jobs of SPEC §8. The intervals may be shortened from the environment
 # (the fault tests run beat every few seconds); every job is safe to run more often.
 _digest_every = env.float("DIGEST_EVERY_SECONDS", default=0.0)
+_webhooks_every = env.float("WEBHOOK_DELIVER_EVERY_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": env.float("SWEEP_EVERY_SECONDS", default=300.0)},
     "compute-scorecards": {"task": "kpis.compute_scorecards", "schedule": crontab(hour=1, minute=15)},
@@ -332,7 +334,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.send_email",
         "schedule": env.float("NOTIFICATION_EMAIL_EVERY_SECONDS", default=60.0),
     },
+    # Every few seconds, so an event leaves soon after it happened without a web request
+    # touching the broker; a run with nothing due is one indexed statement. A run drains
+    # for up to WEBHOOK_RUN_SECONDS; runs that pile up behind a long one expire unrun.
+    "deliver-webhooks": {
+        "task": "webhooks.deliver",
+        "schedule": _webhooks_every,
+        "options": {"expires": _webhooks_every},
+    },
 }
+
+# --- Outbound webhooks (SPEC §12) ---------------------------------------------------------
+# Hosts a webhook may reach although they resolve to a loopback, private or link-local
+# address (a receiver inside the company's network): comma-separated host names.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Requests in flight at once per worker run, and how long one run keeps delivering.
+WEBHOOK_DELIVERY_THREADS = env.int("WEBHOOK_DELIVERY_THREADS", default=8)
+WEBHOOK_RUN_SECONDS = env.float("WEBHOOK_RUN_SECONDS", default=50.0)
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -376,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "SlaPeriodEnum": "slas.models.Sla.Period",
         "SlaUnitEnum": "slas.models.Sla.Unit",
         "TargetPeriodEnum": "kpis.models.Target.Period",
+        "WebhookEventEnum": "webhooks.models.Event",
     },
     # Swagger UI from the drf-spectacular-sidecar package: nothing from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

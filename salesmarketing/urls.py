@@ -16,6 +16,7 @@ from slas import views as slas_views
 from teams import api as teams_api
 from teams import views as teams_views
 from teams import views_tokens
+from webhooks import api as webhooks_api
 
 router = DefaultRouter()
 router.register("teams", teams_api.TeamViewSet, basename="team")
@@ -31,6 +32,7 @@ router.register("kpi-measurements", kpis_api.MeasurementViewSet, basename="kpi-m
 router.register("scorecards", kpis_api.ScorecardViewSet, basename="scorecard")
 router.register("routing-rules", routing_api.RuleViewSet, basename="routing-rule")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 api_urlpatterns = [
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),
@@ -54,6 +56,7 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("routing/", include("routing.urls")),
     path("notifications/", include("notifications.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("accounts/password_reset/", teams_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/language/", teams_views.language_set, name="language_set"),

@@ -134,6 +134,12 @@ def notification_scope(user: Any) -> Q:
     return Q(user_id=user.pk) if getattr(user, "is_authenticated", False) else NOTHING
 
 
+# --- outbound webhooks (SPEC §12) ---------------------------------------------------------
+def can_manage_webhooks(user: Any) -> bool:
+    """See, add, change and redeliver outbound webhooks: admins only (§1)."""
+    return is_admin(user)
+
+
 # --- leads, touches, rejections ------------------------------------------------------
 def sees_every_team(user: Any) -> bool:
     """Whether the user sees the leads of every sales team (else of their own, or their own leads)."""
@@ -401,5 +407,6 @@ def navigation_for(user: Any) -> dict[str, bool]:
         "scorecards": signed_in,
         "team": signed_in and (role == Role.ADMIN or user.team_id is not None),
         "routing": signed_in and can_manage_routing(user),
+        "webhooks": can_manage_webhooks(user),
         "admin": role == Role.ADMIN and user.is_staff,
     }

@@ -14,6 +14,8 @@ from leads.services.routing import leads_route
 from notifications import services as notifications
 from routing.models import Trigger
 from slas.models import Clock
+from webhooks import outbox
+from webhooks.models import Event
 
 
 def leads_escalate(*, now: datetime) -> int:
@@ -58,4 +60,7 @@ def leads_escalate(*, now: datetime) -> int:
             moved += [d.lead_id for d in decisions if d.owner_id is not None and d.owner_id != owners[d.lead_id]]
         moved_clocks = Clock.objects.filter(pk__in=[clock_of[lead_id] for lead_id in moved])
         notifications.leads_rerouted_notify(clocks=moved_clocks, now=now)
+        outbox.webhook_events_record(
+            event=Event.LEAD_REROUTED, subjects=[(clock_of[lead_id], lead_id) for lead_id in moved], now=now
+        )
     return len(moved)

@@ -36,6 +36,8 @@ from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
 from teams.selectors import own_sales_team, team_reps
+from webhooks import outbox
+from webhooks.models import Event
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 500
@@ -361,9 +363,13 @@ def _flush(batch: list[tuple[Lead, User | None]], *, by: User, now: datetime) ->
             if lead.owner is not None
         ]
     )
+    outbox.webhook_events_record(event=Event.LEAD_CREATED, subjects=[(lead.pk, lead.pk) for lead in leads], now=now)
     if assignments:
         slas_services.clocks_start(assignments=assignments, now=now)
         notifications.leads_assigned_notify(assignments=assignments, by=by, now=now)
+        outbox.webhook_events_record(
+            event=Event.LEAD_ASSIGNED, subjects=[(a.pk, a.lead_id) for a in assignments], now=now
+        )
     if plan is not None:
         plan.record(trigger=Trigger.CREATED, by=by)
     return len(leads)

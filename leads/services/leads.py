@@ -33,6 +33,8 @@ from slas import services as slas_services
 from teams import permissions
 from teams.models import Team, User
 from teams.selectors import Unavailable, own_sales_team, team_reps_at, unavailable_now
+from webhooks import outbox
+from webhooks.models import Event
 
 EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "value", "notes"}
 
@@ -86,6 +88,7 @@ def lead_create(
             raise PermissionDenied
     with transaction.atomic():
         lead.save()
+        outbox.webhook_events_record(event=Event.LEAD_CREATED, subjects=[(lead.pk, lead.pk)], now=now)
         if owner is not None:
             assign_leads(leads=[lead], owner=owner, by=by, now=now)
         else:

@@ -13,6 +13,8 @@ from leads.services.facts import lead_facts_refresh
 from notifications import services as notifications
 from slas import services as slas_services
 from teams.models import User
+from webhooks import outbox
+from webhooks.models import Event
 
 
 def assign_leads(*, leads: Sequence[Lead], owner: User, by: User | None, now: datetime) -> list[Assignment]:
@@ -38,4 +40,5 @@ def assign_each(*, pairs: Sequence[tuple[Lead, User]], by: User | None, now: dat
     lead_facts_refresh(lead_ids=lead_ids)
     slas_services.clocks_start(assignments=assignments, now=now)
     notifications.leads_assigned_notify(assignments=assignments, by=by, now=now)
+    outbox.webhook_events_record(event=Event.LEAD_ASSIGNED, subjects=[(a.pk, a.lead_id) for a in assignments], now=now)
     return assignments

@@ -16,6 +16,8 @@ from leads.services.leads import lead_start_working
 from slas import services as slas_services
 from teams import permissions
 from teams.models import User
+from webhooks import outbox
+from webhooks.models import Event
 
 CLOCK_SKEW = timedelta(minutes=5)
 TOUCH_FIELDS = {"kind", "occurred_at", "outcome", "notes"}
@@ -63,6 +65,7 @@ def touch_log(
         lead_start_working(lead=locked, by=by, now=now)
         lead_facts_refresh(lead_ids=[locked.pk])
         slas_services.clocks_refresh(lead_ids=[locked.pk], now=now)
+        outbox.webhook_events_record(event=Event.TOUCH_LOGGED, subjects=[(touch.pk, locked.pk)], now=now)
     lead.status = locked.status
     return touch
 

@@ -6,12 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.db.models import DateTimeField, F, Value
+from django.db.models import DateTimeField, F, QuerySet, Value
 
 from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Sla
 from teams.calendar import BUSINESS_UNITS, BusinessCalendar, add_target, calendar_for_team
+from webhooks import outbox
+from webhooks.models import Event
 
 
 def clocks_start(*, assignments: Iterable[Assignment], now: datetime) -> int:
@@ -106,9 +108,10 @@ def _meet_assignment_clocks(rows: list[dict]) -> None:
         waiting.filter(state=Clock.State.RUNNING, due_at__gte=assigned_at).update(
             state=Clock.State.MET, satisfied_at=assigned_at
         )
-        Breach.objects.filter(
+        late = Breach.objects.filter(
             kind=Sla.Kind.ASSIGNMENT, lead_id__in=lead_ids, resolved_at__isnull=True, due_at__lt=assigned_at
-        ).update(resolved_at=assigned_at)
+        )
+        _breaches_resolve(late, at=assigned_at, now=assigned_at)
 
 
 def _cancel_superseded(rows: list[dict]) -> None:
@@ -235,7 +238,18 @@ def clocks_refresh(*, lead_ids: Iterable[int], now: datetime) -> None:
     if changed:
         Clock.objects.bulk_update(changed, ["state", "satisfied_at", "cancelled_at", "cancel_reason", "warn_at"])
     for clock_id, first in resolved.items():
-        Breach.objects.filter(clock_id=clock_id).exclude(resolved_at=first).update(resolved_at=first)
+        _breaches_resolve(Breach.objects.filter(clock_id=clock_id), at=first, now=now)
+
+
+def _breaches_resolve(breaches: QuerySet[Breach], *, at: datetime | None, now: datetime) -> None:
+    """Set when the breaches were resolved (or that they are not: a late touch deleted). Those
+    it resolves from unresolved are `breach.resolved` webhook events (SPEC §12)."""
+    if at is not None:
+        unresolved = breaches.filter(resolved_at__isnull=True)
+        outbox.webhook_events_from(
+            event=Event.BREACH_RESOLVED, rows=unresolved, subject=F("pk"), lead=F("lead_id"), now=now
+        )
+    breaches.exclude(resolved_at=at).update(resolved_at=at)
 
 
 def _set(clock: Clock, *, met_at: datetime | None, closed_at: datetime | None = None) -> None:

@@ -78,6 +78,7 @@ from slas.models import Breach, Sla
 from teams import services as team_services
 from teams.models import ClosedDate, Role, Team, User
 from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory, seed_slas
+from webhooks.models import Webhook, WebhookDelivery
 
 # Marked so that the test database is set up; the data itself lives in `measured`.
 pytestmark = pytest.mark.django_db
@@ -478,6 +479,19 @@ def notifications(world: World, n: int) -> None:
     )
 
 
+def webhooks(world: World, n: int) -> None:
+    """`n` webhooks, each with a delivery that failed, and the first with `n` more deliveries."""
+    for j in _new(world, "webhooks", n):
+        url = f"https://hooks.example.com/{j}"
+        webhook = Webhook.objects.create(name=f"Receiver {j}", url=url, events=["lead.created"])
+        first = Webhook.objects.order_by("pk").first()
+        for k, hook in enumerate((webhook, first)):
+            WebhookDelivery.objects.create(
+                webhook=hook, event="lead.created", subject_id=10_000 + j * 2 + k, status="failed",
+                attempts=3, response_code=500, retry_until=NOW,
+            )  # fmt: skip
+
+
 def users(world: World, n: int) -> None:
     """`n` more users of other teams and roles."""
     roles = [
@@ -608,6 +622,8 @@ CASES = [
     page("time off", "sales_manager", lambda w: "/teams/time-off/", '<li class="list-group-item'),
     page("notifications", "sales_rep", lambda w: "/notifications/", '<li class="list-group-item'),
     page("notifications, the bell's count", "sales_rep", lambda w: "/notifications/unread/", None),
+    page("webhooks", "admin", lambda w: "/webhooks/"),
+    page("webhook", "admin", lambda w: f"/webhooks/{_first_pk(Webhook)()}/", '<tr id="delivery-'),
     api("leads", "sales_manager", lambda w: "/api/v1/leads/"),
     api(
         "leads, filtered",
@@ -650,6 +666,8 @@ CASES = [
     api("users", "admin", lambda w: "/api/v1/users/"),
     api("notifications", "sales_rep", lambda w: "/api/v1/notifications/"),
     api("notifications, unread", "sales_manager", lambda w: "/api/v1/notifications/?unread=true"),
+    api("webhooks", "admin", lambda w: "/api/v1/webhooks/"),
+    api("webhook deliveries", "admin", lambda w: f"/api/v1/webhooks/{_first_pk(Webhook)()}/deliveries/"),
     api("user", "admin", lambda w: f"/api/v1/users/{w.users['sales_rep'].pk}/", None),
 ]
 
@@ -781,6 +799,7 @@ GROWERS = (
     routing,
     time_off,
     notifications,
+    webhooks,
 )
 
 

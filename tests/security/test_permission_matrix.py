@@ -71,6 +71,7 @@ from teams import services as team_services
 from teams.models import ClosedDate, Role, Team, TimeOff, User
 from tests.conftest import PASSWORD
 from tests.factories import CampaignFactory, LeadFactory, MarketingTeamFactory, TeamFactory, UserFactory
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,9 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "routing_decisions": lambda w: Decision.objects.count(),
     "time_off": lambda w: TimeOff.objects.filter(pk=w["time_off"].pk).values("start", "end", "reason").first(),
     "notification": lambda w: _row(Notification, w["notification"].pk, "read_at"),
+    "webhooks": lambda w: Webhook.objects.count(),
+    "webhook": lambda w: _row(Webhook, w["webhook"].pk, "name", "secret"),
+    "webhook_delivery": lambda w: _row(WebhookDelivery, w["webhook_delivery"].pk, "status", "retry_until"),
 }
 
 CASES = list(_cases())
@@ -304,6 +308,10 @@ def _build_world() -> dict[str, Any]:
     sla_services.sla_sweep(now=now - timedelta(days=1))
     scorecards_compute(now=now, teams=[sales_team])
 
+    webhook = Webhook.objects.create(name="Sales in Slack", url="https://hooks.example.com/x", events=["lead.created"])
+    WebhookDelivery.objects.create(
+        webhook=webhook, event="lead.created", subject_id=lead.pk, lead_id=lead.pk, status="failed", retry_until=now
+    )
     company_kpi = kpi_services.kpi_create(by=admin, name="Revenue won", metric="revenue_won")
     team_kpi = kpi_services.kpi_create(by=manager, name="Demos booked", metric="manual", team=sales_team)
     return {
@@ -342,6 +350,8 @@ def _build_world() -> dict[str, Any]:
             content=b"name,email\nBudi Santoso,budi.s@example.com\n",
         ),
         "notification": Notification.objects.get(user=rep, kind="lead_assigned", lead=lead),
+        "webhook": webhook,
+        "webhook_delivery": WebhookDelivery.objects.get(webhook=webhook, event="lead.created"),
         "unsubscribe_token": notifications.unsubscribe_token(user=rep, kind="digest"),
         "tokens": {name: Token.objects.create(user=user).key for name, user in users.items()},
         "sessions": {name: _session(user) for name, user in users.items()},
@@ -444,6 +454,12 @@ def _answer(response) -> int | str:
     if response.status_code == 302 and response["Location"].split("?")[0] == resolve_url(settings.LOGIN_URL):
         return "login"
     return response.status_code
+
+
+@pytest.fixture(autouse=True)
+def _a_receiver_on_this_machine(settings):
+    """The webhook rows name a receiver on 127.0.0.1, which a real install refuses unless allowed."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from notifications.models import Notification
+from slas.models import Breach
 from teams import selectors, services
 from teams.models import ClosedDate, Membership, Role, Team, User
 from tests.factories import MarketingTeamFactory, TeamFactory, UserFactory
+from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -153,5 +157,10 @@ def test_seed_demo_is_idempotent():
     assert counts[1] == 8
     manager = User.objects.get(username="sales.manager")
     assert manager.check_password("selaras-demo")
+    # The manager's bell rings with last week's breaches; the admin finds one webhook, switched off.
+    week_ago = timezone.now() - timedelta(days=7)
+    told = Notification.objects.filter(user=manager, kind="breach_team", breach__due_at__gte=week_ago)
+    assert told.exists() and told.count() == Breach.objects.filter(team=manager.team, due_at__gte=week_ago).count()
+    assert list(Webhook.objects.values_list("active", "format")) == [(False, "slack")]
     assert manager.team.name == "Sales Jakarta"
     assert User.objects.get(username="admin").is_superuser

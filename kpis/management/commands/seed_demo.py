@@ -15,6 +15,7 @@ from routing import demo as routing_demo
 from slas import demo as slas_demo
 from slas.services import notifications, sla_sweep
 from teams import demo as teams_demo
+from webhooks import demo as webhooks_demo
 
 
 class Command(BaseCommand):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         kpis = kpis_demo.seed(now=now, start=start)
         teams_demo.seed_availability(now=now)  # after the history: the demo's past leads reached everyone
         routing_demo.seed()  # so is routing: the history was assigned by hand
+        webhooks_demo.seed()
         scorecards_compute(now=now)
         # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
         notifications.digests_schedule(now=now)

@@ -1,0 +1,279 @@
+"""Outbound webhooks (SPEC §12): managing them, writing their outbox, and delivering it.
+
+The outbox: every event is a `WebhookDelivery` row per active webhook that wants it, written
+in the transaction of the change, unique per (webhook, event, subject), so a job that finds
+the same change twice writes it once.
+
+Delivering (`webhooks_deliver`, the `deliver_webhooks` command and task): rows that are due
+are claimed by a conditional UPDATE under a token of the run, POSTed from a few threads, and
+each marked as soon as its answer came. A 2xx delivers; anything else is retried 1, 2, 4 …
+minutes later (at most an hour apart) until 24 hours after the event, then failed. While a
+webhook fails, a run tries one of its due deliveries rather than all (a receiver that hangs
+costs one timeout, not thousands); the first success makes all its waiting retries due at
+once. A webhook that failed everything for 24 hours is switched off and the admins told.
+
+At least once, in any order: a worker that dies between a receiver's 2xx and marking the row
+leaves it `sending`; after STALE_SENDING another run sends it again, with the same
+X-Selaras-Delivery, for the receiver to drop. That is the only repeat.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications import services as notifications
+from teams import permissions
+from teams.models import User
+from webhooks import payloads
+from webhooks.guard import Refused, target_of
+from webhooks.models import Event, Webhook, WebhookDelivery
+from webhooks.outbox import RETRY_FOR
+from webhooks.sending import Outcome, Sender, signature
+
+SWITCH_OFF_AFTER = timedelta(hours=24)
+BACKOFF_MAX = timedelta(hours=1)
+STALE_SENDING = timedelta(minutes=2)  # far longer than a claimed batch takes (BATCH / threads × timeout)
+BATCH = 32
+LAST_TRY_GRACE = timedelta(minutes=5)  # a delivery's last try, due at the end of its 24 hours, may wait this long
+Status = WebhookDelivery.Status
+WAITING = [Status.PENDING, Status.RETRYING]
+
+
+# -- managing webhooks -----------------------------------------------------------------------
+def webhook_create(
+    *, by: User, url: str, events: list[str], format: str = Webhook.Format.JSON, active: bool = True, name: str = ""
+) -> tuple[Webhook, str]:
+    """Add a webhook; returns it and its secret, which is shown this once."""
+    if not permissions.can_manage_webhooks(by):
+        raise PermissionDenied
+    webhook = Webhook(name=name.strip(), url=url.strip(), format=format, active=active, created_by=by)
+    webhook.events = _validated(url=webhook.url, events=events, format=format)
+    webhook.secret = new_secret()
+    webhook.save()
+    return webhook, webhook.secret
+
+
+def webhook_update(*, webhook: Webhook, by: User, **fields: Any) -> Webhook:
+    """Change a webhook's name, URL, events, format or switch. Switching it on again starts
+    afresh: its failing streak is forgotten."""
+    if not permissions.can_manage_webhooks(by):
+        raise PermissionDenied
+    unknown = set(fields) - {"name", "url", "events", "format", "active"}
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    url = fields.get("url", webhook.url).strip()
+    format = fields.get("format", webhook.format)
+    # An unchanged URL is not looked up again here: every delivery checks it anyway.
+    events = _validated(
+        url=url if url != webhook.url else None, events=fields.get("events", webhook.events), format=format
+    )
+    if fields.get("active") and not webhook.active:
+        webhook.failing_since = webhook.switched_off_at = None
+    webhook.name = fields.get("name", webhook.name).strip()
+    webhook.url, webhook.events = url, events
+    webhook.format = format
+    webhook.active = fields.get("active", webhook.active)
+    webhook.save()
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook, by: User) -> None:
+    if not permissions.can_manage_webhooks(by):
+        raise PermissionDenied
+    webhook.delete()
+
+
+def webhook_secret_rotate(*, webhook: Webhook, by: User) -> str:
+    """A new secret for the webhook, shown this once; deliveries from now on are signed with it."""
+    if not permissions.can_manage_webhooks(by):
+        raise PermissionDenied
+    webhook.secret = new_secret()
+    webhook.save(update_fields=["secret"])
+    return webhook.secret
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _validated(*, url: str | None, events: Iterable[str], format: str) -> list[str]:
+    """The events in their canonical order; ValidationError by field for a URL that may not be
+    reached (None: not checked), no or unknown events, or an unknown format."""
+    errors: dict[str, list[str]] = {}
+    try:
+        if url is not None:
+            target_of(url, resolve=False)
+    except Refused as exc:
+        errors["url"] = [str(exc)]
+    events = list(dict.fromkeys(events or []))
+    if not events:
+        errors["events"] = [_("Choose at least one event.")]
+    elif unknown := sorted(set(events) - set(Event.values)):
+        errors["events"] = [_("Unknown events: %(names)s.") % {"names": ", ".join(unknown)}]
+    if format not in Webhook.Format.values:
+        errors["format"] = [_("Choose json or slack.")]
+    if errors:
+        raise ValidationError(errors)
+    return [event for event in Event.values if event in events]
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery, by: User, now: datetime) -> WebhookDelivery:
+    """Send a delivery again soon, with the same id and body, and retry it for another 24 hours."""
+    if not permissions.can_manage_webhooks(by):
+        raise PermissionDenied
+    if not delivery.webhook.active:
+        raise ValidationError(_("Switch the webhook on first."))
+    changed = (
+        WebhookDelivery.objects.filter(pk=delivery.pk)
+        .exclude(status=Status.SENDING)
+        .update(status=Status.PENDING, next_attempt_at=now, retry_until=now + RETRY_FOR, claim="")
+    )
+    if not changed:
+        raise ValidationError(_("This delivery is being sent right now."))
+    delivery.refresh_from_db()
+    return delivery
+
+
+# -- delivering ------------------------------------------------------------------------------
+@dataclass
+class DeliverResult:
+    delivered: int = 0
+    failed: int = 0  # attempts that failed (most will be retried)
+    expired: int = 0
+    switched_off: int = 0
+
+
+def webhooks_deliver(*, now: datetime | None = None, budget: float | None = None) -> DeliverResult:
+    """POST what is due until nothing is, or for about `budget` seconds. Safe to run twice or
+    at once: each row is claimed by one run. `now` pins the time (tests); else the clock runs."""
+    clock = (lambda: now) if now is not None else timezone.now
+    budget = settings.WEBHOOK_RUN_SECONDS if budget is None else budget
+    result = DeliverResult()
+    result.expired = _expire(now=clock())
+    result.switched_off = _switch_off_failing(now=clock())
+    started, probed = time.monotonic(), set()
+    sender = Sender(pool_size=settings.WEBHOOK_DELIVERY_THREADS)
+    with ThreadPoolExecutor(max_workers=settings.WEBHOOK_DELIVERY_THREADS) as pool:
+        while time.monotonic() - started < budget:
+            batch = _claim(now=clock(), probed=probed)
+            if not batch:
+                break
+            made = payloads.bodies(batch)
+            for delivery in batch:
+                delivery.body = delivery.body or made[delivery.pk]
+            sending = {pool.submit(_post, sender, delivery): delivery for delivery in batch}
+            for future in as_completed(sending):
+                _mark(sending[future], future.result(), now=clock(), result=result)
+    sender.close()
+    return result
+
+
+def _post(sender: Sender, delivery: WebhookDelivery) -> Outcome:
+    body = delivery.body.encode()
+    headers = {
+        "X-Selaras-Event": delivery.event,
+        "X-Selaras-Delivery": str(delivery.pk),
+        "X-Selaras-Signature": signature(delivery.webhook.secret, body),
+    }
+    return sender.post(url=delivery.webhook.url, body=body, headers=headers)
+
+
+def _due(now: datetime) -> Q:
+    stale = Q(status=Status.SENDING, claimed_at__lt=now - STALE_SENDING)
+    return Q(status__in=WAITING, next_attempt_at__lte=now) | stale
+
+
+def _claim(*, now: datetime, probed: set[int]) -> list[WebhookDelivery]:
+    """Take a batch of due deliveries of the active webhooks: as many as BATCH of healthy
+    ones, and one of each failing webhook not yet tried in this run."""
+    hooks = dict(Webhook.objects.filter(active=True).values_list("pk", "failing_since"))
+    if not hooks:
+        return []
+    due = WebhookDelivery.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
+    healthy = [pk for pk, failing in hooks.items() if failing is None]
+    ids = list(due.filter(webhook_id__in=healthy).values_list("pk", flat=True)[:BATCH]) if healthy else []
+    for hook in sorted(set(hooks) - set(healthy) - probed):
+        probe = due.filter(webhook_id=hook).values_list("pk", flat=True).first()
+        probed.add(hook)
+        if probe is not None:
+            ids.append(probe)
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    WebhookDelivery.objects.filter(_due(now), pk__in=ids).update(status=Status.SENDING, claim=token, claimed_at=now)
+    return list(WebhookDelivery.objects.filter(claim=token, status=Status.SENDING).select_related("webhook"))
+
+
+def _mark(delivery: WebhookDelivery, outcome: Outcome, *, now: datetime, result: DeliverResult) -> None:
+    attempts = delivery.attempts + 1
+    fields: dict[str, Any] = {
+        "attempts": attempts,
+        "body": delivery.body,
+        "response_code": outcome.code,
+        "last_error": outcome.error[:500],
+        "last_attempt_at": now,
+        "claim": "",
+    }
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim)  # not if a later run took it back
+    if outcome.delivered:
+        mine.update(status=Status.DELIVERED, delivered_at=now, **fields)
+        if Webhook.objects.filter(pk=delivery.webhook_id, failing_since__isnull=False).update(failing_since=None):
+            # The receiver is back: what waits for a retry goes now rather than at its time.
+            WebhookDelivery.objects.filter(webhook_id=delivery.webhook_id, status=Status.RETRYING).update(
+                next_attempt_at=now
+            )
+        result.delivered += 1
+        return
+    result.failed += 1
+    if now >= delivery.retry_until:
+        mine.update(status=Status.FAILED, **fields)
+    else:
+        # The last try comes at the end of the 24 hours, however the backoff falls.
+        wait = min(timedelta(minutes=2 ** (attempts - 1)), BACKOFF_MAX)
+        mine.update(status=Status.RETRYING, next_attempt_at=min(now + wait, delivery.retry_until), **fields)
+    Webhook.objects.filter(pk=delivery.webhook_id, failing_since__isnull=True).update(failing_since=now)
+    failing_since = delivery.webhook.failing_since
+    if failing_since is not None and failing_since <= now - SWITCH_OFF_AFTER:
+        result.switched_off += _switch_off(webhook_id=delivery.webhook_id, now=now)
+
+
+def _expire(*, now: datetime) -> int:
+    """Deliveries not delivered within their 24 hours are failed (a redelivery can revive one):
+    those whose last try did not come (their webhook switched off, or failing and not probed)."""
+    expired = WebhookDelivery.objects.filter(status__in=WAITING, retry_until__lte=now - LAST_TRY_GRACE)
+    return expired.update(status=Status.FAILED, last_error=_("Not delivered within 24 hours."))
+
+
+def _switch_off_failing(*, now: datetime) -> int:
+    failing = Webhook.objects.filter(active=True, failing_since__lte=now - SWITCH_OFF_AFTER)
+    return sum(_switch_off(webhook_id=pk, now=now) for pk in failing.values_list("pk", flat=True))
+
+
+def _switch_off(*, webhook_id: int, now: datetime) -> int:
+    """Switch a webhook that failed everything for 24 hours off, fail what it still had to
+    send, and tell the admins. Exactly once per switch-off (a conditional UPDATE)."""
+    with transaction.atomic():
+        off = Webhook.objects.filter(pk=webhook_id, active=True, failing_since__lte=now - SWITCH_OFF_AFTER).update(
+            active=False, switched_off_at=now
+        )
+        if not off:
+            return 0
+        WebhookDelivery.objects.filter(webhook_id=webhook_id, status__in=WAITING).update(
+            status=Status.FAILED, last_error=_("The webhook was switched off.")
+        )
+        notifications.webhook_switched_off_notify(webhook_id=webhook_id, now=now)
+    return 1
