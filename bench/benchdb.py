@@ -30,6 +30,16 @@ def migrate(url: str) -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
+def recreate(url: str) -> None:
+    """Drop the PostgreSQL database named by `url` (closing its connections), create it
+    afresh and migrate it."""
+    name, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "salesmarketing.settings"}
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], env=env, check=True)
+
+
 def fill(url: str, leads: int, *, quiet: bool = False) -> None:
     """Migrate the database and replace its data with `leads` generated leads (0: the
     teams, people, campaigns and SLAs only)."""

@@ -36,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from benchdb import recreate  # noqa: E402
+
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/selaras_routing")
 REPS = 40
 EVENT_REPS = 10
@@ -46,7 +49,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-    _database()
+    recreate(DATABASE_URL)
     os.environ.update(DATABASE_URL=DATABASE_URL, DJANGO_SETTINGS_MODULE="salesmarketing.settings")
     import django
 
@@ -68,14 +71,6 @@ def main() -> None:
         "checks: every lead assigned once, no cap exceeded, shares within ±1 % of weight:", "no" if failures else "yes"
     )
     sys.exit(1 if failures else 0)
-
-
-def _database() -> None:
-    name, admin = DATABASE_URL.rsplit("/", 1)[1], DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
-    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "salesmarketing.settings"}
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], env=env, check=True)
 
 
 def _world():

@@ -45,6 +45,7 @@ SHOTS = [
     ("time-off-phone.png", "rep1", "/teams/time-off/", True),
     ("notifications.png", "sales.manager", "/notifications/", False),
     ("notifications-phone.png", "rep1", "/notifications/", True),
+    ("webhooks.png", "admin", "/webhooks/", False),
 ]
 
 

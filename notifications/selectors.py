@@ -22,6 +22,13 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
     )
 
 
+def email_kinds(*, user: Any) -> list[tuple[str, str]]:
+    """The kinds of notification `user` may choose to get by e-mail: those that can come to them
+    (a webhook switched off is told to admins only)."""
+    admin = permissions.is_admin(user)
+    return [(kind, label) for kind, label in Kind.choices if admin or kind != Kind.WEBHOOK_SWITCHED_OFF]
+
+
 def unread_count(*, user: Any) -> int:
     """How many of `user`'s notifications are unread: one statement on a small partial index."""
     return Notification.objects.filter(permissions.notification_scope(user), read_at__isnull=True).count()

@@ -43,7 +43,9 @@ def _install_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Read as it is: django-environ would take a key starting with "$" (Django's random keys may)
+# for the name of another variable, and find nothing there.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY and DEBUG:
     SECRET_KEY = _install_secret_key(Path(env.str("SECRET_KEY_FILE", default=str(VAR_DIR / "secret_key"))))
 if not SECRET_KEY:
@@ -352,6 +354,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Requests in flight at once per worker run, and how long one run keeps delivering.
 WEBHOOK_DELIVERY_THREADS = env.int("WEBHOOK_DELIVERY_THREADS", default=8)
 WEBHOOK_RUN_SECONDS = env.float("WEBHOOK_RUN_SECONDS", default=50.0)
+# A delivery a worker claimed and did not mark this long ago (it died) is sent again: far
+# longer than a claimed batch can take (32 deliveries, 8 at a time, 5 s each at the most).
+WEBHOOK_STALE_SECONDS = env.float("WEBHOOK_STALE_SECONDS", default=120.0)
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -33,6 +33,9 @@ router.register("scorecards", kpis_api.ScorecardViewSet, basename="scorecard")
 router.register("routing-rules", routing_api.RuleViewSet, basename="routing-rule")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
+router.register(
+    r"webhooks/(?P<webhook_pk>\d+)/deliveries", webhooks_api.WebhookDeliveryViewSet, basename="webhook-delivery"
+)
 
 api_urlpatterns = [
     path("auth/token/", teams_api.TokenView.as_view(), name="token"),

@@ -118,8 +118,10 @@ class NotificationPreferencesForm(forms.Form):
         help_text=_("Everything is in the app's notifications anyway; at most one e-mail every five minutes."),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, kinds: list[tuple[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["email_notifications"].choices = kinds
         self.helper = FormHelper()
         self.helper.layout = Layout(
             "digest_enabled", "digest_when_empty", "email_notifications", Submit("save", _("Save"))

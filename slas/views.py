@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from notifications import selectors as notification_selectors
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors, services
 from slas.filters import BreachFilter
@@ -221,7 +222,8 @@ def _back(request: HttpRequest) -> HttpResponse:
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {name: getattr(user, name) for name in ("digest_enabled", "digest_when_empty", "email_notifications")}
-    form = NotificationPreferencesForm(request.POST or None, initial=initial)
+    kinds = notification_selectors.email_kinds(user=user)
+    form = NotificationPreferencesForm(request.POST or None, initial=initial, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         notifications.preferences_update(user=user, **form.cleaned_data)
         messages.success(request, _("Your e-mail preferences are saved."))

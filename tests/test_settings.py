@@ -101,6 +101,14 @@ def test_check_deploy_is_clean_with_production_variables():
 KEY_PROBE = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
 
 
+def test_a_secret_key_starting_with_a_dollar_is_taken_as_it_is():
+    """Django's random keys may start with "$", which django-environ reads as another variable's name."""
+    key = "$j=x3" + "k" * 45
+    result = run({"DEBUG": "false", "SECRET_KEY": key, "ALLOWED_HOSTS": "selaras.example.com"}, code=KEY_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == key
+
+
 def test_a_debug_install_without_a_secret_key_makes_its_own_once(tmp_path):
     """A fixed development key would let anyone sign links for every default install."""
     first = run({"SECRET_KEY_FILE": str(tmp_path / "a" / "secret_key")}, code=KEY_PROBE)

@@ -51,17 +51,30 @@ def _ids(deliveries: Sequence[WebhookDelivery], events: set[str], *, lead: bool 
 
 
 def _load(todo: Sequence[WebhookDelivery]) -> dict[str, dict[int, Any]]:
+    """What the bodies show, by kind and id, each kind's representations made by one
+    serializer for all (DRF builds a serializer's fields once per instance of it)."""
     lead_ids = _ids(todo, LEAD_EVENTS, lead=True)
+    leads = _in_bulk(Lead.objects.select_related("team", "owner"), lead_ids)
+    touches = _in_bulk(Touch.objects.select_related("user", "lead"), _ids(todo, {Event.TOUCH_LOGGED}))
+    breaches = _in_bulk(
+        Breach.objects.select_related("sla", "lead", "team", "responsible_user", "responsible_team"),
+        _ids(todo, {Event.BREACH_RECORDED, Event.BREACH_RESOLVED}),
+    )
     return {
-        "lead": Lead.objects.select_related("team", "owner").in_bulk(lead_ids) if lead_ids else {},
+        "lead": leads,
         "assignment": _in_bulk(Assignment.objects.select_related("owner"), _ids(todo, {Event.LEAD_ASSIGNED})),
         "clock": _in_bulk(Clock.objects.select_related("sla"), _ids(todo, CLOCK_EVENTS)),
-        "touch": _in_bulk(Touch.objects.select_related("user", "lead"), _ids(todo, {Event.TOUCH_LOGGED})),
-        "breach": _in_bulk(
-            Breach.objects.select_related("sla", "lead", "team", "responsible_user", "responsible_team"),
-            _ids(todo, {Event.BREACH_RECORDED, Event.BREACH_RESOLVED}),
-        ),
+        "touch": touches,
+        "breach": breaches,
+        "lead_data": _represented(LeadSerializer, leads),
+        "touch_data": _represented(TouchSerializer, touches),
+        "breach_data": _represented(BreachSerializer, breaches),
     }
+
+
+def _represented(serializer, objects: dict[int, Any]) -> dict[int, dict]:
+    rows = list(objects.values())
+    return {row.pk: _plain(data) for row, data in zip(rows, serializer(rows, many=True).data, strict=True)}
 
 
 def _in_bulk(queryset, ids: set[int]) -> dict[int, Any]:
@@ -83,20 +96,18 @@ def _body(delivery: WebhookDelivery, found: dict[str, dict[int, Any]]) -> str:
 def _data(delivery: WebhookDelivery, found: dict[str, dict[int, Any]]) -> dict[str, Any]:
     event, subject = delivery.event, delivery.subject_id
     if event in LEAD_EVENTS:
-        lead = found["lead"].get(delivery.lead_id)
-        data = dict(LeadSerializer(lead).data) if lead else {"id": delivery.lead_id, "deleted": True}
+        data = dict(found["lead_data"].get(delivery.lead_id) or {"id": delivery.lead_id, "deleted": True})
         if event == Event.LEAD_ASSIGNED and subject in found["assignment"]:
             assignment = found["assignment"][subject]
-            data["assignment"] = {"id": assignment.pk, "owner": assignment.owner_id, "at": assignment.assigned_at}
+            data["assignment"] = _plain(
+                {"id": assignment.pk, "owner": assignment.owner_id, "at": assignment.assigned_at}
+            )
         if event in CLOCK_EVENTS and subject in found["clock"]:
             clock = found["clock"][subject]
-            data["clock"] = {"id": clock.pk, "sla": clock.sla_id, "kind": clock.kind, "due_at": clock.due_at}
-        return _plain(data)
-    if event == Event.TOUCH_LOGGED:
-        touch = found["touch"].get(subject)
-        return _plain(TouchSerializer(touch).data) if touch else {"id": subject, "deleted": True}
-    breach = found["breach"].get(subject)
-    return _plain(BreachSerializer(breach).data) if breach else {"id": subject, "deleted": True}
+            data["clock"] = _plain({"id": clock.pk, "sla": clock.sla_id, "kind": clock.kind, "due_at": clock.due_at})
+        return data
+    kind = "touch_data" if event == Event.TOUCH_LOGGED else "breach_data"
+    return found[kind].get(subject) or {"id": subject, "deleted": True}
 
 
 def _plain(data: Any) -> dict[str, Any]:

@@ -5,16 +5,17 @@ in the transaction of the change, unique per (webhook, event, subject), so a job
 the same change twice writes it once.
 
 Delivering (`webhooks_deliver`, the `deliver_webhooks` command and task): rows that are due
-are claimed by a conditional UPDATE under a token of the run, POSTed from a few threads, and
-each marked as soon as its answer came. A 2xx delivers; anything else is retried 1, 2, 4 …
+are claimed in batches by a conditional UPDATE under a token of the run, POSTed from a few
+threads, and marked once the batch has its answers. A 2xx delivers; anything else is retried 1, 2, 4 …
 minutes later (at most an hour apart) until 24 hours after the event, then failed. While a
 webhook fails, a run tries one of its due deliveries rather than all (a receiver that hangs
 costs one timeout, not thousands); the first success makes all its waiting retries due at
 once. A webhook that failed everything for 24 hours is switched off and the admins told.
 
-At least once, in any order: a worker that dies between a receiver's 2xx and marking the row
-leaves it `sending`; after STALE_SENDING another run sends it again, with the same
-X-Selaras-Delivery, for the receiver to drop. That is the only repeat.
+At least once, in any order: a worker that dies between a receiver's 2xx and marking its batch
+leaves the batch's rows `sending` (BATCH at the most); after WEBHOOK_STALE_SECONDS another run
+sends them again, with the same X-Selaras-Delivery, for the receiver to drop. That is the only
+repeat.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +48,6 @@ from webhooks.sending import Outcome, Sender, signature
 
 SWITCH_OFF_AFTER = timedelta(hours=24)
 BACKOFF_MAX = timedelta(hours=1)
-STALE_SENDING = timedelta(minutes=2)  # far longer than a claimed batch takes (BATCH / threads × timeout)
 BATCH = 32
 LAST_TRY_GRACE = timedelta(minutes=5)  # a delivery's last try, due at the end of its 24 hours, may wait this long
 Status = WebhookDelivery.Status
@@ -159,7 +160,8 @@ class DeliverResult:
 
 def webhooks_deliver(*, now: datetime | None = None, budget: float | None = None) -> DeliverResult:
     """POST what is due until nothing is, or for about `budget` seconds. Safe to run twice or
-    at once: each row is claimed by one run. `now` pins the time (tests); else the clock runs."""
+    at once: each row is claimed by one run. `now` pins the time (tests); else the clock runs.
+    A batch costs a handful of statements whatever its size, plus one per failed attempt."""
     clock = (lambda: now) if now is not None else timezone.now
     budget = settings.WEBHOOK_RUN_SECONDS if budget is None else budget
     result = DeliverResult()
@@ -172,14 +174,20 @@ def webhooks_deliver(*, now: datetime | None = None, budget: float | None = None
             batch = _claim(now=clock(), probed=probed)
             if not batch:
                 break
-            made = payloads.bodies(batch)
-            for delivery in batch:
-                delivery.body = delivery.body or made[delivery.pk]
-            sending = {pool.submit(_post, sender, delivery): delivery for delivery in batch}
-            for future in as_completed(sending):
-                _mark(sending[future], future.result(), now=clock(), result=result)
+            _bodies_fill(batch)
+            outcomes = list(pool.map(lambda delivery: _post(sender, delivery), batch))
+            _mark(batch, outcomes, now=clock(), result=result)
     sender.close()
     return result
+
+
+def _bodies_fill(batch: list[WebhookDelivery]) -> None:
+    """Make the bodies of the deliveries sent for the first time, and keep them (one UPDATE):
+    every retry sends the same bytes."""
+    made = payloads.bodies(batch)
+    for delivery in batch:
+        delivery.body = made.get(delivery.pk, delivery.body)
+    WebhookDelivery.objects.bulk_update([d for d in batch if d.pk in made], ["body"])
 
 
 def _post(sender: Sender, delivery: WebhookDelivery) -> Outcome:
@@ -193,7 +201,7 @@ def _post(sender: Sender, delivery: WebhookDelivery) -> Outcome:
 
 
 def _due(now: datetime) -> Q:
-    stale = Q(status=Status.SENDING, claimed_at__lt=now - STALE_SENDING)
+    stale = Q(status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS))
     return Q(status__in=WAITING, next_attempt_at__lte=now) | stale
 
 
@@ -218,37 +226,61 @@ def _claim(*, now: datetime, probed: set[int]) -> list[WebhookDelivery]:
     return list(WebhookDelivery.objects.filter(claim=token, status=Status.SENDING).select_related("webhook"))
 
 
-def _mark(delivery: WebhookDelivery, outcome: Outcome, *, now: datetime, result: DeliverResult) -> None:
+def _mark(batch: list[WebhookDelivery], outcomes: list[Outcome], *, now: datetime, result: DeliverResult) -> None:
+    """Record a batch's answers: the delivered in one UPDATE per response code, each failure
+    with its own retry time. Rows another run took back meanwhile (their claim changed) are
+    left to it."""
+    delivered: dict[int, list[int]] = defaultdict(list)
+    recovered, failing = set(), {}
+    for delivery, outcome in zip(batch, outcomes, strict=True):
+        if outcome.delivered:
+            delivered[outcome.code].append(delivery.pk)
+            if delivery.webhook.failing_since is not None:
+                recovered.add(delivery.webhook_id)
+        else:
+            _mark_failed(delivery, outcome, now=now)
+            failing[delivery.webhook_id] = delivery.webhook.failing_since
+            result.failed += 1
+    token = batch[0].claim
+    for code, ids in delivered.items():
+        result.delivered += WebhookDelivery.objects.filter(pk__in=ids, claim=token).update(
+            status=Status.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            response_code=code,
+            last_error="",
+            last_attempt_at=now,
+            claim="",
+        )
+    for hook in recovered:
+        if Webhook.objects.filter(pk=hook, failing_since__isnull=False).update(failing_since=None):
+            # The receiver is back: what waits for a retry goes now rather than at its time.
+            WebhookDelivery.objects.filter(webhook_id=hook, status=Status.RETRYING).update(next_attempt_at=now)
+    for hook, since in failing.items():
+        if hook in recovered:
+            continue
+        Webhook.objects.filter(pk=hook, failing_since__isnull=True).update(failing_since=now)
+        if since is not None and since <= now - SWITCH_OFF_AFTER:
+            result.switched_off += _switch_off(webhook_id=hook, now=now)
+
+
+def _mark_failed(delivery: WebhookDelivery, outcome: Outcome, *, now: datetime) -> None:
+    """A failed attempt: retried 1, 2, 4 … minutes later (at most an hour apart), the last try
+    at the end of its 24 hours, however the backoff falls; failed after that."""
     attempts = delivery.attempts + 1
     fields: dict[str, Any] = {
         "attempts": attempts,
-        "body": delivery.body,
         "response_code": outcome.code,
         "last_error": outcome.error[:500],
         "last_attempt_at": now,
         "claim": "",
     }
-    mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim)  # not if a later run took it back
-    if outcome.delivered:
-        mine.update(status=Status.DELIVERED, delivered_at=now, **fields)
-        if Webhook.objects.filter(pk=delivery.webhook_id, failing_since__isnull=False).update(failing_since=None):
-            # The receiver is back: what waits for a retry goes now rather than at its time.
-            WebhookDelivery.objects.filter(webhook_id=delivery.webhook_id, status=Status.RETRYING).update(
-                next_attempt_at=now
-            )
-        result.delivered += 1
-        return
-    result.failed += 1
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim)
     if now >= delivery.retry_until:
         mine.update(status=Status.FAILED, **fields)
     else:
-        # The last try comes at the end of the 24 hours, however the backoff falls.
         wait = min(timedelta(minutes=2 ** (attempts - 1)), BACKOFF_MAX)
         mine.update(status=Status.RETRYING, next_attempt_at=min(now + wait, delivery.retry_until), **fields)
-    Webhook.objects.filter(pk=delivery.webhook_id, failing_since__isnull=True).update(failing_since=now)
-    failing_since = delivery.webhook.failing_since
-    if failing_since is not None and failing_since <= now - SWITCH_OFF_AFTER:
-        result.switched_off += _switch_off(webhook_id=delivery.webhook_id, now=now)
 
 
 def _expire(*, now: datetime) -> int:

@@ -311,3 +311,16 @@ def test_a_cadence_clock_behind_its_pace_sends_one_e_mail(users, sales_team, cad
             assert mailoutbox == []  # on pace: nothing owed yet
     assert len(mailoutbox) == 1
     assert "“Budi Santoso” is at risk of breaching “5 touches in 30 days”" in mailoutbox[0].body
+
+
+def test_only_admins_may_choose_to_hear_of_a_webhook_switched_off_by_e_mail(client, users):
+    client.force_login(users["sales_rep"])
+    assert "A webhook was switched off" not in client.get("/accounts/notifications/").content.decode()
+    client.post("/accounts/notifications/", {"email_notifications": ["webhook_off"]})
+    users["sales_rep"].refresh_from_db()
+    assert users["sales_rep"].email_notifications == ["lead_assigned", "breach_team", "no_rep_available"]
+    client.force_login(users["admin"])
+    assert "A webhook was switched off" in client.get("/accounts/notifications/").content.decode()
+    client.post("/accounts/notifications/", {"email_notifications": ["webhook_off"]})
+    users["admin"].refresh_from_db()
+    assert users["admin"].email_notifications == ["webhook_off"]

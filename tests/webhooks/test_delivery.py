@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads import services as leads
+from notifications import selectors
 from notifications.models import Notification
 from teams.models import Role, User
 from tests.factories import LeadFactory, UserFactory
@@ -113,6 +114,11 @@ def test_a_delivery_failing_for_24_hours_fails_and_the_webhook_is_switched_off(r
     assert (webhook.active, webhook.switched_off_at, webhook.failing_since) == (False, T + timedelta(hours=24), T)
     told = Notification.objects.filter(kind="webhook_off", webhook=webhook)
     assert sorted(told.values_list("user_id", flat=True)) == sorted(a.pk for a in admins)
+    notice = told.first()
+    assert selectors.notification_text(notice) == (
+        f"The webhook “{webhook}” was switched off: its receiver failed everything for 24 hours."
+    )
+    assert selectors.notification_link(notice) == f"/webhooks/{webhook.pk}/"
     # Switched off: it hears of nothing more, and nothing more is sent; the admins were told once.
     leads.lead_create(by=users["sales_manager"], team=sales_team, name="Budi", now=at)
     deliver(at + timedelta(hours=1))
