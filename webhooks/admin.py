@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from webhooks.models import Webhook, WebhookDelivery
 
@@ -7,7 +8,10 @@ from webhooks.models import Webhook, WebhookDelivery
 class WebhookAdmin(admin.ModelAdmin):
     list_display = ["__str__", "url", "format", "active", "failing_since", "switched_off_at"]
     list_filter = ["active", "format"]
-    readonly_fields = ["secret", "failing_since", "switched_off_at", "created_by", "created_at"]
+    # The secret is shown once, when made (the app's page); not here.
+    exclude = ["secret"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["failing_since", "switched_off_at", "created_by", "created_at"]
 
 
 @admin.register(WebhookDelivery)

@@ -48,7 +48,9 @@ class Sender:
             target = self._target(url)
         except Refused as exc:
             return Outcome(None, str(exc))
-        host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+        host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 address
+        if target.port != (443 if target.scheme == "https" else 80):
+            host = f"{host}:{target.port}"
         try:
             response = self._pool(target).urlopen(
                 "POST",

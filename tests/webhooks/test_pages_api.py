@@ -204,3 +204,12 @@ def test_the_menu_offers_webhooks_to_admins_only(client, users):
     assert reverse("webhooks:list") in client.get(reverse("kpis:dashboard")).content.decode()
     client.force_login(users["sales_manager"])
     assert reverse("webhooks:list") not in client.get(reverse("kpis:dashboard")).content.decode()
+
+
+def test_the_django_admin_never_shows_a_webhooks_secret(client, users, webhook):
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    page = client.get(reverse("admin:webhooks_webhook_change", args=[webhook.pk]))
+    assert page.status_code == 200
+    assert "whsec_old" not in page.content.decode()
