@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import math
 import os
 import random
@@ -44,7 +45,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from leads.models import Assignment, Campaign, Lead, Rejection, StatusChange, Touch  # noqa: E402
+from leads.models import Assignment, Campaign, Lead, Rejection, StatusChange, Touch, attribution_empty  # noqa: E402
 from slas.models import Clock, Sla  # noqa: E402
 from slas.services.clocks import cadence_warn_at, clock_terms  # noqa: E402
 from teams.calendar import calendar_for_team  # noqa: E402
@@ -225,7 +226,7 @@ def load(world: World, args, now: datetime) -> dict[str, int]:
                 "id": lead_id,
                 "name": f"Lead {lead_id}",
                 "email": f"lead{lead_id}@example.co.id",
-                "phone": f"+62 812 {lead_id:07d}",
+                "phone": f"+62812{lead_id:07d}",  # E.164, as the app stores phones
                 "company": f"PT Contoh {lead_id % 5000}",
                 "source": source,
                 "campaign_id": campaign,
@@ -241,6 +242,9 @@ def load(world: World, args, now: datetime) -> dict[str, int]:
                 "first_assigned_at": None,  # the facts the services keep (leads.services.facts)
                 "first_response_at": None,
                 "reached_qualified": False,
+                "arrived_via": "import",
+                "attribution": json.dumps(attribution_empty()),
+                "phone_unreadable": False,
             }
             rows[Lead].append(lead)
             if rng.random() < 0.02 and created > now - timedelta(days=3):

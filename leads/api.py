@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from leads import selectors, services
 from leads.filters import LeadFilter
-from leads.models import Campaign, Lead, Rejection, Status, Touch
+from leads.models import ATTRIBUTION_KEYS, ArrivedVia, Campaign, Lead, Rejection, Status, Touch
 from routing.api import DecisionSerializer
 from slas import selectors as sla_selectors
 from teams import permissions
@@ -29,7 +29,7 @@ from teams.models import Team, User
 class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
-        fields = ["id", "name", "channel", "team", "start_date", "end_date", "spend", "currency"]
+        fields = ["id", "name", "channel", "team", "start_date", "end_date", "spend", "currency", "utm_campaign"]
         validators = []  # uniqueness and dates are checked by the service
 
     def create(self, validated_data: dict) -> Campaign:
@@ -79,10 +79,30 @@ class SlaStatusSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
 
 
+class AttributionSerializer(serializers.Serializer):
+    """Where a lead came from, as its form, hook or WhatsApp message told (SPEC §2); empty
+    strings when unknown."""
+
+    utm_source = serializers.CharField()
+    utm_medium = serializers.CharField()
+    utm_campaign = serializers.CharField()
+    utm_term = serializers.CharField()
+    utm_content = serializers.CharField()
+    gclid = serializers.CharField()
+    fbclid = serializers.CharField()
+    ctwa_clid = serializers.CharField()
+    page_url = serializers.CharField()
+    referrer = serializers.CharField()
+
+    def to_representation(self, attribution: dict) -> dict:
+        return {key: (attribution or {}).get(key, "") for key in ATTRIBUTION_KEYS}
+
+
 class LeadSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
+    attribution = AttributionSerializer(read_only=True)
     sla_status = serializers.SerializerMethodField(
         help_text=_("SLA clocks of the lead, newest first: sla, kind, state, due_at (detail responses only).")
     )
@@ -108,10 +128,12 @@ class LeadSerializer(serializers.ModelSerializer):
             "created_at",
             "assigned_at",
             "closed_at",
+            "arrived_via",
+            "attribution",
             "sla_status",
             "likely_duplicates",
         ]
-        read_only_fields = ["created_at", "assigned_at", "closed_at"]
+        read_only_fields = ["created_at", "assigned_at", "closed_at", "arrived_via", "attribution"]
 
     @extend_schema_field(SlaStatusSerializer(many=True, allow_null=True))
     def get_sla_status(self, lead: Lead) -> list[dict] | None:
@@ -130,7 +152,7 @@ class LeadSerializer(serializers.ModelSerializer):
         return list(selectors.lead_duplicates(lead=lead, user=request.user).values_list("pk", flat=True)[:20])
 
     def create(self, validated_data: dict) -> Lead:
-        return services.lead_create(by=self.context["request"].user, **validated_data)
+        return services.lead_create(by=self.context["request"].user, arrived_via=ArrivedVia.API, **validated_data)
 
     def update(self, instance: Lead, validated_data: dict) -> Lead:
         return services.lead_change(lead=instance, by=self.context["request"].user, **validated_data)

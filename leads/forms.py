@@ -128,7 +128,7 @@ class ImportForm(forms.Form):
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = ["name", "channel", "team", "start_date", "end_date", "spend", "currency"]
+        fields = ["name", "channel", "team", "start_date", "end_date", "spend", "currency", "utm_campaign"]
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
@@ -148,5 +148,6 @@ class CampaignForm(forms.ModelForm):
                 Column("end_date", css_class="col-md-4"),
             ),
             Row(Column("spend", css_class="col-md-8"), Column("currency", css_class="col-md-4")),
+            "utm_campaign",
             Submit("save", _("Save campaign")),
         )

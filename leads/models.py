@@ -22,7 +22,39 @@ class Source(models.TextChoices):
     ADS = "ads", _("Ads")
     CONTENT = "content", _("Content")
     OUTBOUND = "outbound", _("Outbound")
+    WHATSAPP = "whatsapp", _("WhatsApp")
     OTHER = "other", _("Other")
+
+
+class ArrivedVia(models.TextChoices):
+    """How a lead entered Selaras (SPEC §2): set when it is created, never changed."""
+
+    MANUAL = "manual", _("Entered by hand")
+    IMPORT = "import", _("CSV import")
+    API = "api", _("API")
+    FORM = "form", _("Lead form")
+    HOOK = "hook", _("Inbound hook")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+# The keys of a lead's `attribution` (SPEC §2): where it came from, as its form, hook or
+# WhatsApp message told; empty strings when unknown.
+ATTRIBUTION_KEYS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "ctwa_clid",
+    "page_url",
+    "referrer",
+)
+
+
+def attribution_empty() -> dict[str, str]:
+    return dict.fromkeys(ATTRIBUTION_KEYS, "")
 
 
 class Status(models.TextChoices):
@@ -59,6 +91,12 @@ class Campaign(models.Model):
     end_date = models.DateField(_("ends"), null=True, blank=True, validators=DAY_VALIDATORS)
     spend = models.DecimalField(_("spend"), **MONEY, default=0, validators=[MinValueValidator(0)])
     currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    utm_campaign = models.CharField(
+        _("utm_campaign"),
+        max_length=200,
+        blank=True,
+        help_text=_("The name its ads and links carry as utm_campaign: form leads that carry it join the campaign."),
+    )
     team = models.ForeignKey(
         "teams.Team",
         on_delete=models.PROTECT,
@@ -89,6 +127,9 @@ class Lead(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # A number stored before phones were kept in E.164 that could not be read as one: kept as
+    # it was, and shown as to be corrected (the migration of 8 December 2026).
+    phone_unreadable = models.BooleanField(_("phone to correct"), default=False, editable=False)
     company = models.CharField(_("company"), max_length=200, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.OTHER)
     campaign = models.ForeignKey(
@@ -112,6 +153,10 @@ class Lead(models.Model):
         db_index=False,  # lead_owner_status_idx starts with it
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
+    arrived_via = models.CharField(
+        _("arrived via"), max_length=10, choices=ArrivedVia.choices, default=ArrivedVia.MANUAL, editable=False
+    )
+    attribution = models.JSONField(_("attribution"), default=attribution_empty, blank=True, editable=False)
     value = models.DecimalField(_("deal value"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -28,7 +28,7 @@ from django.utils.translation import get_language, gettext, ngettext, pgettext
 from jinja2 import Environment, StrictUndefined
 
 from leads.models import Source, Status
-from leads.templatetags.leads_tags import kind_icon, quick_buttons, status_class
+from leads.templatetags.leads_tags import kind_icon, phone, quick_buttons, status_class
 from slas.badges import clock_badge, due_badge
 from teams.templatetags.selaras import duration, money
 
@@ -116,5 +116,6 @@ def environment(**options) -> Environment:
         money=money,
         status_class=status_class,
         kind_icon=kind_icon,
+        phone=phone,
     )
     return env

@@ -11,7 +11,7 @@ from leads.models import Campaign
 from teams import permissions
 from teams.models import Team, User
 
-CAMPAIGN_FIELDS = {"name", "channel", "start_date", "end_date", "spend", "currency", "team"}
+CAMPAIGN_FIELDS = {"name", "channel", "start_date", "end_date", "spend", "currency", "team", "utm_campaign"}
 
 
 def campaign_create(*, by: User, team: Team, **fields: Any) -> Campaign:

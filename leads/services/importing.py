@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from leads.models import Assignment, Campaign, ImportBatch, Lead, Source
+from leads.models import ArrivedVia, Assignment, Campaign, ImportBatch, Lead, Source
+from leads.phones import phone_e164
 from leads.services.routing import leads_plan
 from notifications import services as notifications
 from routing.models import Trigger
@@ -150,6 +151,7 @@ class _Context:
     reps: dict[str, User]
     known_emails: set[str]
     may_assign: set[int]  # reps the importer may hand a lead to (SPEC §1)
+    region: str = ""  # the team's country, in which phones are read
 
     @classmethod
     def load(cls, *, team: Team, by: User) -> _Context:
@@ -162,7 +164,9 @@ class _Context:
         emails = set(visible.values_list("email", flat=True))
         unassigned = Lead(team=team)
         may_assign = {rep.pk for rep in reps.values() if permissions.can_assign_lead(by, unassigned, owner=rep)}
-        return cls(campaigns=campaigns, reps=reps, known_emails=emails, may_assign=may_assign)
+        return cls(
+            campaigns=campaigns, reps=reps, known_emails=emails, may_assign=may_assign, region=team.holiday_country
+        )
 
 
 def _rows(file: IO[bytes], report: ImportReport, context: _Context) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -262,6 +266,10 @@ def _clean_row(
     for name, limit in MAX_LENGTH.items():
         if len(values[name]) > limit:
             report.add_error(number, name, _("At most %(limit)d characters.") % {"limit": limit})
+    try:
+        values["phone"] = phone_e164(values["phone"], region=context.region)
+    except ValidationError as exc:
+        report.add_error(number, "phone", exc.messages[0])
     if values["email"]:
         try:
             validate_email(values["email"])
@@ -327,7 +335,8 @@ def _write(file: IO[bytes], *, team: Team, by: User, now: datetime, context: _Co
     batch: list[tuple[Lead, User | None]] = []
     for _number, values in _rows(file, check, context):
         owner = values.pop("owner")
-        batch.append((Lead(team=team, created_at=now, created_by=by, **_model_values(values)), owner))
+        lead = Lead(team=team, created_at=now, created_by=by, arrived_via=ArrivedVia.IMPORT, **_model_values(values))
+        batch.append((lead, owner))
         if len(batch) >= BATCH_SIZE:
             created += _flush(batch, by=by, now=now)
             batch = []

@@ -18,6 +18,7 @@ from leads.models import (
     CLOSED,
     REACHED_QUALIFIED,
     STAGE,
+    ArrivedVia,
     Assignment,
     Campaign,
     Lead,
@@ -25,7 +26,9 @@ from leads.models import (
     Source,
     Status,
     StatusChange,
+    attribution_empty,
 )
+from leads.phones import phone_e164
 from leads.services.ownership import assign_leads
 from leads.services.routing import leads_route
 from routing.models import Trigger
@@ -53,9 +56,12 @@ def lead_create(
     value: Decimal | None = None,
     notes: str = "",
     owner: User | None = None,
+    arrived_via: str = ArrivedVia.MANUAL,
+    attribution: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> Lead:
-    """Create a lead for the sales team `team`; with `owner`, assign it at once.
+    """Create a lead for the sales team `team`; with `owner`, assign it at once. `arrived_via`
+    and `attribution` say how it came and from where (SPEC §2); set here, never changed.
 
     Validates every field before writing; the e-mail is stored lower-cased so
     that likely duplicates (`leads.selectors.lead_duplicates`) are found by index.
@@ -78,6 +84,8 @@ def lead_create(
         campaign=campaign,
         value=value,
         notes=notes,
+        arrived_via=arrived_via,
+        attribution={**attribution_empty(), **(attribution or {})},
         created_at=now,
         created_by=by,
     )
@@ -109,10 +117,10 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
         if isinstance(value, str) and name != "notes":
             value = value.strip().lower() if name == "email" else value.strip()
         setattr(lead, name, value)
-    _validate(lead)
+    _validate(lead, phone="phone" in fields)
     if fields:  # a save of every field would write back stored facts this instance may hold stale
         lead._history_user = by
-        lead.save(update_fields=[*fields])
+        lead.save(update_fields=[*fields, *(["phone_unreadable"] if "phone" in fields else [])])
     return lead
 
 
@@ -320,10 +328,19 @@ def _refuse_closed(lead: Lead) -> None:
         raise ValidationError(_("This lead is closed. A manager can reopen it first."))
 
 
-def _validate(lead: Lead) -> None:
+def _validate(lead: Lead, *, phone: bool = True) -> None:
+    """Every field checked, all errors at once; with `phone` (a phone given or changed), the
+    phone put in E.164 in the team's country. An old number that could not be read stays as
+    it was, flagged, until someone changes it."""
     errors = {}
     if lead.team_id and lead.team.kind != Team.Kind.SALES:
         errors["team"] = [_("Leads are for a sales team.")]
+    if phone:
+        try:
+            lead.phone = phone_e164(lead.phone, region=lead.team.holiday_country if lead.team_id else "")
+            lead.phone_unreadable = False
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
     try:
         lead.full_clean(exclude=["owner", "created_by", "team"])
     except ValidationError as exc:

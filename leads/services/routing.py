@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import CLOSED, Campaign, Lead
+from leads.phones import phone_e164
 from leads.services.ownership import assign_each
 from notifications import services as notifications
 from routing import selectors
@@ -159,9 +160,11 @@ def route_preview(
 ) -> Choice:
     """Where a new lead with these details would go now ("a lead from ads worth IDR 50 juta"),
     as routing would decide it; writes nothing."""
-    lead = Lead(
-        team=team, source=source, value=value, email=email.strip().lower(), phone=phone.strip(), campaign=campaign
-    )
+    try:
+        phone = phone_e164(phone, region=team.holiday_country)
+    except ValidationError:
+        phone = ""  # not a number: no lead of the team can have it
+    lead = Lead(team=team, source=source, value=value, email=email.strip().lower(), phone=phone, campaign=campaign)
     return _decide(lead, _load(team=team, leads=[lead], now=now or timezone.now()), exclude=frozenset())
 
 

@@ -10,7 +10,8 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from leads.models import Rejection, Source, Status, Touch
+from leads.models import ATTRIBUTION_KEYS, Rejection, Source, Status, Touch
+from leads.phones import phone_display
 
 register = template.Library()
 
@@ -64,3 +65,16 @@ def rejection_reason(code: str) -> str:
 def source_label(code: str) -> str:
     """The words for a lead source code (as a routing rule stores it)."""
     return dict(Source.choices).get(code, code)
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A phone stored in E.164, as people write it ("+62 812-3456-7890")."""
+    return phone_display(value) if value else ""
+
+
+@register.filter
+def attribution_items(attribution: dict | None) -> list[tuple[str, str]]:
+    """The known parts of a lead's attribution, in the order of SPEC §2."""
+    attribution = attribution or {}
+    return [(key, attribution[key]) for key in ATTRIBUTION_KEYS if attribution.get(key)]

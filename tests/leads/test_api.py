@@ -314,7 +314,7 @@ def test_the_owner_edits_the_details(api_as, users, leads):
     assert response.status_code == 200, response.json()
     assert response.json()["company"] == "PT Baru"
     lead.refresh_from_db()
-    assert (lead.company, lead.phone, lead.value) == ("PT Baru", "+62 812 1111 2222", Decimal("1500000"))
+    assert (lead.company, lead.phone, lead.value) == ("PT Baru", "+6281211112222", Decimal("1500000"))  # in E.164
 
 
 def test_patching_bad_details_answers_400_and_changes_nothing(api_as, users, leads):
@@ -711,7 +711,7 @@ def test_indonesian_headers_are_understood(api_as, users, sales_team):
         "siti@contoh.co.id",
         "PT Maju Jaya",
         "event",
-        "+62 812 1111 2222",
+        "+6281211112222",
     )
 
 

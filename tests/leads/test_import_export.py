@@ -31,7 +31,7 @@ def run(users, team, text: str, *, dry_run: bool = False, by: str = "marketer", 
 
 GOOD = (
     "name,email,company,source,phone\n"
-    "Siti Rahma,siti@contoh.co.id,PT Maju,web,+62 812\n"
+    "Siti Rahma,siti@contoh.co.id,PT Maju,web,+62 812 3456 7890\n"
     "Andi,andi@contoh.co.id,,event,\n"
 )
 
@@ -44,7 +44,7 @@ def test_a_valid_file_creates_every_lead(users, sales_team):
         "Siti Rahma",
         "PT Maju",
         "web",
-        "+62 812",
+        "+6281234567890",  # stored in E.164
         sales_team,
         users["marketer"],
     )
@@ -74,11 +74,11 @@ def test_one_bad_row_means_nothing_is_created_and_every_bad_row_is_reported(user
 
 
 def test_indonesian_headers_in_any_case_with_a_bom(users, sales_team):
-    text = "\ufeffNama;EMAIL;Perusahaan;Sumber;Telepon\nSiti;siti@contoh.co.id;PT Maju;Iklan;0812\n"
+    text = "\ufeffNama;EMAIL;Perusahaan;Sumber;Telepon\nSiti;siti@contoh.co.id;PT Maju;Iklan;0812-3456-7890\n"
     report = run(users, sales_team, text)
     assert report.ok, report.errors
     lead = Lead.objects.get()
-    assert (lead.name, lead.company, lead.source, lead.phone) == ("Siti", "PT Maju", "ads", "0812")
+    assert (lead.name, lead.company, lead.source, lead.phone) == ("Siti", "PT Maju", "ads", "+6281234567890")
 
 
 def test_a_file_that_is_not_utf8_gets_a_clear_error(users, sales_team):

@@ -110,6 +110,16 @@ LIMITS = {"name": 200, "phone": 40, "company": 200, "notes": 5000}
 SOURCES = {"web": "web", "website": "web", "situs web": "web", "acara": "event", "iklan": "ads", "referral": "referral"}
 BAD_EMAILS = ["not-an-email", "siti@", "@contoh.co.id", "siti rahma@contoh.co.id", "siti@@contoh.co.id", "张伟@", "a@b"]
 BAD_VALUES = ["abc", "-5", "1e20", "NaN", "Infinity", "1.000.000", "15,000", "Rp 5000", "100000000000000"]
+# Phones as people type them, and what is stored: E.164, read in Indonesia (SPEC §2).
+PHONES = {
+    "": "",
+    "0812-3456-7890": "+6281234567890",
+    "+62 812 3456 7890": "+6281234567890",
+    "6281234567890": "+6281234567890",
+    "(021) 555-1234": "+62215551234",
+    "+1 415 555 0100": "+14155550100",
+}
+BAD_PHONES = ["0812", "abc", "+62 8", "nomor saya"]
 REPS = {"rep1", "rep2"}  # reps of Sales Jakarta that its manager may assign
 
 # (good cells, bad cells) per column; a blank name or an over-long text is bad too.
@@ -126,7 +136,7 @@ CELLS = {
         ),
         st.sampled_from(BAD_EMAILS),
     ),
-    "phone": (FREE_TEXT, too_long(40)),
+    "phone": (st.sampled_from(list(PHONES)), st.one_of(st.sampled_from(BAD_PHONES), too_long(40))),
     "company": (FREE_TEXT, too_long(200)),
     "notes": (FREE_TEXT, too_long(5000)),
     "source": (
@@ -223,6 +233,10 @@ def expected_import(case: CsvCase, *, campaign: Campaign, reps: dict[str, int]) 
         if not values["name"]:
             errors.add("name")
         errors |= {name for name, limit in LIMITS.items() if len(values[name]) > limit}
+        if values["phone"] in PHONES:
+            values["phone"] = PHONES[values["phone"]]
+        else:
+            errors.add("phone")
         values["email"] = cell("email").lower()
         if values["email"] in BAD_EMAILS:
             errors.add("email")

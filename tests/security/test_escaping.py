@@ -105,7 +105,7 @@ def world(pinned, users, sales_team, marketing_team) -> dict:
         team=sales_team,
         name=payload("lead-name"),
         email=f'"{SCRIPT}"@example.com',  # a valid address: a quoted local part
-        phone="<img src=x onerror=alert(2)>",
+        phone="0812-3456-7890",
         company=payload("lead-company"),
         source="event",
         campaign=campaign,
@@ -113,6 +113,9 @@ def world(pinned, users, sales_team, marketing_team) -> dict:
         owner=rep,
         now=NOW - timedelta(days=1),
     )
+    # A number typed before phones were kept in E.164, which the migration could not read, stays as typed.
+    Lead.objects.filter(pk=main.pk).update(phone="<img src=x onerror=alert(2)>", phone_unreadable=True)
+    main.refresh_from_db()
     acknowledged, waived = (
         leads.lead_create(
             by=manager, team=sales_team, name=f"Lead {i}", owner=rep, now=NOW - timedelta(days=2, hours=i)
