@@ -12,6 +12,7 @@ from notifications import api as notifications_api
 from routing import api as routing_api
 from salesmarketing import views
 from slas import api as slas_api
+from slas import forms as slas_forms
 from slas import views as slas_views
 from teams import api as teams_api
 from teams import views as teams_views
@@ -60,7 +61,11 @@ urlpatterns = [
     path("routing/", include("routing.urls")),
     path("notifications/", include("notifications.urls")),
     path("webhooks/", include("webhooks.urls")),
-    path("accounts/password_reset/", teams_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password_reset/",
+        teams_views.PasswordResetView.as_view(form_class=slas_forms.PasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/language/", teams_views.language_set, name="language_set"),
     path("accounts/notifications/", slas_views.notification_preferences, name="notification_preferences"),

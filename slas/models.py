@@ -357,7 +357,8 @@ class Delivery(models.Model):
 
     A digest is unique per (recipient, ISO week). The notifications of a few minutes go out
     as one (`notices`): each notification names the delivery that carries it. Reminders and
-    "nobody available" alerts were e-mails of their own before notifications.
+    "nobody available" alerts were e-mails of their own before notifications. A password
+    reset carries its message, made in the request that asked for it.
     """
 
     class Kind(models.TextChoices):
@@ -365,6 +366,7 @@ class Delivery(models.Model):
         REMINDER = "reminder", _("At-risk reminder")
         NO_REP = "no_rep", _("Nobody available for a lead")
         NOTICES = "notices", _("Notifications")
+        PASSWORD_RESET = "reset", _("Password reset")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -386,6 +388,11 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A message made when it was asked for (a password reset link): kept until it is sent,
+    # then emptied, so that no working link lies in the database.
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    html = models.TextField(_("HTML body"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -6,6 +6,10 @@ import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from slas.models import Delivery
+from slas.services.notifications import deliveries_send
 
 pytestmark = pytest.mark.django_db
 
@@ -144,11 +148,19 @@ def test_csrf_is_enforced_on_forms(users):
     assert response.status_code == 403
 
 
-def test_password_reset_sends_a_working_link(client, users, mailoutbox):
+def test_password_reset_sends_a_working_link_from_the_outbox_not_the_request(client, users, mailoutbox):
     response = client.post("/accounts/password_reset/", {"email": "rep1@example.com"})
     assert response.status_code == 302
+    assert mailoutbox == []  # the request only wrote the delivery
+    delivery = Delivery.objects.get(kind="reset", recipient=users["sales_rep"])
+    assert "/accounts/reset/" in delivery.body
+    assert deliveries_send(now=timezone.now()).sent == 1
     assert len(mailoutbox) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.body, delivery.html) == ("sent", "", "")  # no working link kept
+    assert deliveries_send(now=timezone.now()).sent == 0
     message = mailoutbox[0]
+    assert message.to == ["rep1@example.com"] and message.subject
     assert "rep1" in message.body
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", message.body).group(1)
     form = client.get(link, follow=True)
@@ -164,6 +176,8 @@ def test_password_reset_sends_a_working_link(client, users, mailoutbox):
 def test_password_reset_for_an_unknown_address_reveals_nothing(client, users, mailoutbox):
     response = client.post("/accounts/password_reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
+    assert not Delivery.objects.exists()
+    deliveries_send(now=timezone.now())
     assert mailoutbox == []
 
 

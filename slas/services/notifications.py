@@ -114,7 +114,7 @@ def _send_one(delivery: Delivery, *, now: datetime, connection, result: SendResu
         result.failed += 1
         return
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT, sent_at=now, attempts=delivery.attempts + 1, last_error=""
+        status=Delivery.Status.SENT, sent_at=now, attempts=delivery.attempts + 1, last_error="", body="", html=""
     )
     result.sent += 1
 
@@ -146,6 +146,13 @@ def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternative
             if not notices:
                 return None
             context, template, kind = {"notices": notices}, "emails/notices", "notices"
+        elif delivery.kind == Delivery.Kind.PASSWORD_RESET:
+            if not delivery.body:
+                return None
+            message = EmailMultiAlternatives(subject=delivery.subject, body=delivery.body, to=[user.email])
+            if delivery.html:
+                message.attach_alternative(delivery.html, "text/html")
+            return message
         else:  # kinds of e-mail that notifications replaced: nothing more is sent of them
             return None
         unsubscribe = link(reverse("unsubscribe", args=[unsubscribe_token(user=user, kind=kind)]))
@@ -160,6 +167,21 @@ def build_message(delivery: Delivery, *, now: datetime) -> EmailMultiAlternative
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
+
+
+def password_reset_schedule(*, user: User, subject: str, body: str, html: str, now: datetime) -> Delivery:
+    """The password reset e-mail a person asked for, made now (its link is valid from now) and
+    sent by the next run of the e-mail job, never from the request: a mail server that is
+    slow or down keeps no page waiting (SPEC §10)."""
+    return Delivery.objects.create(
+        kind=Delivery.Kind.PASSWORD_RESET,
+        recipient=user,
+        subject=" ".join(subject.split())[:200],
+        body=body,
+        html=html,
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 # -- unsubscribing ----------------------------------------------------------------------------
