@@ -51,7 +51,7 @@ def test_a_marketer_imports_a_bad_file_then_a_good_one(page, login, users, sales
     bad = tmp_path / "bad.csv"
     bad.write_text("nama,email,sumber\nSiti,not-an-email,web\nAndi,andi@contoh.co.id,tv\n", encoding="utf-8")
     good = tmp_path / "good.csv"
-    good.write_text("nama,email,perusahaan,sumber,telepon\nSiti,siti@contoh.co.id,PT Maju,web,0812\n", encoding="utf-8")
+    good.write_text("nama,email,perusahaan,sumber,telepon\nSiti,siti@contoh.co.id,PT Maju,web,0812-3456-7890\n", encoding="utf-8")
     login("marketer1")
     page.goto("/leads/import/")
     page.get_by_label("CSV file").set_input_files(str(bad))
@@ -67,7 +67,7 @@ def test_a_marketer_imports_a_bad_file_then_a_good_one(page, login, users, sales
     page.get_by_role("button", name="Check the file").click()
     page.get_by_role("button", name=re.compile("Import 1 lead")).click()
     page.get_by_text("1 lead imported.").wait_for()
-    assert Lead.objects.get().company == "PT Maju"
+    assert (Lead.objects.get().company, Lead.objects.get().phone) == ("PT Maju", "+6281234567890")
 
 
 def test_a_rep_sees_the_response_sla_turn_met_after_a_call(browser, live_server, users, sales_team, response_sla):
