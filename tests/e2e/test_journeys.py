@@ -51,7 +51,9 @@ def test_a_marketer_imports_a_bad_file_then_a_good_one(page, login, users, sales
     bad = tmp_path / "bad.csv"
     bad.write_text("nama,email,sumber\nSiti,not-an-email,web\nAndi,andi@contoh.co.id,tv\n", encoding="utf-8")
     good = tmp_path / "good.csv"
-    good.write_text("nama,email,perusahaan,sumber,telepon\nSiti,siti@contoh.co.id,PT Maju,web,0812-3456-7890\n", encoding="utf-8")
+    good.write_text(
+        "nama,email,perusahaan,sumber,telepon\nSiti,siti@contoh.co.id,PT Maju,web,0812-3456-7890\n", encoding="utf-8"
+    )
     login("marketer1")
     page.goto("/leads/import/")
     page.get_by_label("CSV file").set_input_files(str(bad))
