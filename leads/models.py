@@ -159,6 +159,9 @@ class Lead(models.Model):
     attribution = models.JSONField(_("attribution"), default=attribution_empty, blank=True, editable=False)
     value = models.DecimalField(_("deal value"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    # The consent a lead form asked for (SPEC §13): the words the person agreed to, and when.
+    consent_text = models.TextField(_("consent given to"), blank=True, editable=False)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -195,6 +198,8 @@ class Lead(models.Model):
             models.Index(fields=["team", "email"], name="lead_team_email_idx"),
             # Insights and filters: leads by status within a team.
             models.Index(fields=["team", "status"], name="lead_team_status_idx"),
+            # A known person getting in touch again (intake): the team's lead with that phone.
+            models.Index(fields=["team", "phone"], name="lead_team_phone_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__isnull=True) | Q(value__gte=0), name="lead_value_not_negative"),
@@ -385,3 +390,33 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.from_status} → {self.to_status}"
+
+
+class Inquiry(models.Model):
+    """A known person got in touch again about an open lead (a form, a hook, WhatsApp, an
+    e-mail): on the lead's timeline with their message, instead of a second lead."""
+
+    class Channel(models.TextChoices):
+        FORM = "form", _("Lead form")
+        HOOK = "hook", _("Inbound hook")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", _("E-mail")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="inquiries", verbose_name=_("lead"), db_index=False
+    )  # inquiry_lead_idx
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    message = models.TextField(_("message"), blank=True, max_length=5000)
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+        indexes = [
+            # Timeline of a lead.
+            models.Index(fields=["lead", "at"], name="inquiry_lead_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.lead}"

@@ -11,7 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from leads.models import OPEN, Assignment, Campaign, Lead, Rejection, Status, StatusChange, Touch
+from leads.models import OPEN, Assignment, Campaign, Inquiry, Lead, Rejection, Status, StatusChange, Touch
 from routing.models import Decision, Skip
 from salesmarketing.csv_export import csv_lines
 from slas.models import Clock
@@ -159,6 +159,17 @@ def lead_duplicates(*, lead: Lead, user: User) -> QuerySet[Lead]:
     return same.filter(permissions.lead_scope(user))
 
 
+def lead_known(*, team_id: int, email: str = "", phone: str = "") -> Lead | None:
+    """The newest open lead of the team with this (lower-cased) e-mail or E.164 phone: the
+    person writing again (SPEC §13). Reads lead_team_email_idx and lead_team_phone_idx."""
+    match = Q(pk__in=[])
+    if email:
+        match |= Q(email=email.lower())
+    if phone:
+        match |= Q(phone=phone)
+    return Lead.objects.filter(match, team_id=team_id, status__in=OPEN).order_by("-created_at", "-pk").first()
+
+
 def lead_teams(*, user: User) -> QuerySet[Team]:
     """The sales teams `user` may create or import leads for."""
     return Team.objects.filter(permissions.lead_team_scope(user)).order_by("name")
@@ -173,7 +184,7 @@ def campaign_teams(*, user: User) -> QuerySet[Team]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "created", "assignment", "touch", "status", "rejection"
+    kind: str  # "created", "routing", "assignment", "inquiry", "touch", "status", "rejection"
     item: Any
 
 
@@ -192,7 +203,7 @@ def lead_routing_decisions(*, lead: Lead) -> list[Decision]:
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened to a lead, newest first, in eight queries."""
+    """Everything that happened to a lead, newest first, in nine queries."""
     entries = [TimelineEntry(lead.created_at, "created", lead)]
     entries += [
         TimelineEntry(a.assigned_at, "assignment", a)
@@ -204,7 +215,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     entries += [TimelineEntry(s.at, "status", s) for s in StatusChange.objects.filter(lead=lead).select_related("by")]
     entries += [TimelineEntry(r.at, "rejection", r) for r in Rejection.objects.filter(lead=lead).select_related("by")]
     entries += [TimelineEntry(d.created_at, "routing", d) for d in lead_routing_decisions(lead=lead)]
-    order = {"created": 0, "routing": 1, "assignment": 2, "touch": 3, "rejection": 4, "status": 5}
+    entries += [TimelineEntry(i.at, "inquiry", i) for i in Inquiry.objects.filter(lead=lead)]
+    order = {"created": 0, "routing": 1, "assignment": 2, "inquiry": 3, "touch": 4, "rejection": 5, "status": 6}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
 
 

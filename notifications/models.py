@@ -55,6 +55,16 @@ class Notification(models.Model):
         verbose_name=_("SLA clock"),
         db_index=False,
     )  # notification_once_per_clock
+    # An inquiry is news each time: one notification per person and inquiry.
+    inquiry = models.ForeignKey(
+        "leads.Inquiry",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inquiry"),
+        db_index=False,
+    )  # notification_once_per_inquiry
     webhook = models.ForeignKey(
         "webhooks.Webhook", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("webhook")
     )
@@ -87,8 +97,13 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user", "kind", "lead"],
-                condition=Q(breach__isnull=True, clock__isnull=True),
+                condition=Q(breach__isnull=True, clock__isnull=True, inquiry__isnull=True),
                 name="notification_once_per_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["inquiry", "kind", "user"],
+                condition=Q(inquiry__isnull=False),
+                name="notification_once_per_inquiry",
             ),
         ]
         indexes = [

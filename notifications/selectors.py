@@ -18,7 +18,13 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
     """`user`'s notifications, newest first, with what their words and links need: one
     statement for any number of them."""
     return Notification.objects.filter(permissions.notification_scope(user)).select_related(
-        "lead", "breach__sla", "breach__responsible_user", "breach__responsible_team", "clock__sla", "webhook"
+        "lead",
+        "breach__sla",
+        "breach__responsible_user",
+        "breach__responsible_team",
+        "clock__sla",
+        "webhook",
+        "inquiry",
     )
 
 
@@ -62,6 +68,11 @@ def notification_text(notification: Notification) -> str:
         return _("“%(lead)s” was routed again.") % names
     if kind == Kind.NO_REP_AVAILABLE:
         return _("Nobody could take the new lead “%(lead)s”: every rep is away, off or at a cap.") % names
+    if kind == Kind.INQUIRY and notification.inquiry is not None:
+        return _("“%(lead)s” got in touch again (%(channel)s).") % {
+            **names,
+            "channel": notification.inquiry.get_channel_display(),
+        }
     if kind == Kind.WEBHOOK_SWITCHED_OFF:
         return _("The webhook “%(webhook)s” was switched off: its receiver failed everything for 24 hours.") % {
             "webhook": notification.webhook

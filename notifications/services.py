@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value
 
-from leads.models import Assignment, Lead
+from leads.models import Assignment, Inquiry, Lead
 from notifications.models import Kind, Notification
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Delivery, Sla
@@ -60,6 +60,25 @@ def leads_rerouted_notify(*, clocks: QuerySet[Clock], now: datetime) -> int:
     return told + insert_select(
         Notification, leads, _row(Kind.LEAD_REROUTED, user=F("team__members__pk"), lead=F("pk"), now=now)
     )
+
+
+def inquiry_notify(*, inquiry: Inquiry, now: datetime) -> int:
+    """Tell the owner of the inquiry's lead (its team's active sales managers while nobody owns
+    it) that the person got in touch again, unless an unread notification of an earlier
+    inquiry on the lead already says so: a chat of five messages rings once. One statement."""
+    lead = Lead.objects.filter(pk=inquiry.lead_id)
+    if inquiry.lead.owner_id is not None:
+        told = lead.annotate(person=F("owner_id"))
+    else:
+        told = lead.filter(team__members__role=Role.SALES_MANAGER, team__members__is_active=True).annotate(
+            person=F("team__members__pk")
+        )
+    unread = Notification.objects.filter(
+        user_id=OuterRef("person"), kind=Kind.INQUIRY, lead_id=inquiry.lead_id, read_at__isnull=True
+    )
+    row = _row(Kind.INQUIRY, user=F("person"), lead=F("pk"), now=now)
+    row["inquiry_id"] = Value(inquiry.pk, output_field=IntegerField())
+    return insert_select(Notification, told.exclude(Exists(unread)), row)
 
 
 def webhook_switched_off_notify(*, webhook_id: int, now: datetime) -> int:

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "routing",
     "notifications",
     "webhooks",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -344,6 +345,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _webhooks_every,
         "options": {"expires": _webhooks_every},
     },
+    # Inbound events a request stored but could not process (SPEC §13): retried every minute.
+    "process-inbound": {
+        "task": "intake.process_inbound",
+        "schedule": env.float("INBOUND_PROCESS_EVERY_SECONDS", default=60.0),
+    },
 }
 
 # --- Outbound webhooks (SPEC §12) ---------------------------------------------------------
@@ -357,6 +363,20 @@ WEBHOOK_RUN_SECONDS = env.float("WEBHOOK_RUN_SECONDS", default=50.0)
 # A delivery a worker claimed and did not mark this long ago (it died) is sent again: far
 # longer than a claimed batch can take (32 deliveries, 8 at a time, 5 s each at the most).
 WEBHOOK_STALE_SECONDS = env.float("WEBHOOK_STALE_SECONDS", default=120.0)
+
+# --- Leads that arrive on their own (SPEC §13) -----------------------------------------------
+# Posts to one lead form from one address in a minute; more answer 429.
+FORM_RATE_PER_MINUTE = env.int("FORM_RATE_PER_MINUTE", default=10)
+# The largest body a form or hook accepts; WhatsApp's (batches of messages) may be larger.
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=64 * 1024)
+WHATSAPP_MAX_BYTES = env.int("WHATSAPP_MAX_BYTES", default=1024 * 1024)
+# The WhatsApp Business Cloud API webhook: the token Meta's setup page sends to verify the
+# address, and the app secret that signs every post (X-Hub-Signature-256).
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+# An event stored but still waiting this long was left by a request that died: the periodic
+# job processes it.
+INBOUND_STALE_SECONDS = env.float("INBOUND_STALE_SECONDS", default=60.0)
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

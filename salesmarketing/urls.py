@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from intake import api as intake_api
 from kpis import api as kpis_api
 from leads import api as leads_api
 from notifications import api as notifications_api
@@ -34,6 +35,9 @@ router.register("scorecards", kpis_api.ScorecardViewSet, basename="scorecard")
 router.register("routing-rules", routing_api.RuleViewSet, basename="routing-rule")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
+router.register("lead-forms", intake_api.LeadFormViewSet, basename="lead-form")
+router.register("inbound-hooks", intake_api.InboundHookViewSet, basename="inbound-hook")
+router.register("whatsapp-numbers", intake_api.WhatsAppNumberViewSet, basename="whatsapp-number")
 router.register(
     r"webhooks/(?P<webhook_pk>\d+)/deliveries", webhooks_api.WebhookDeliveryViewSet, basename="webhook-delivery"
 )
@@ -76,6 +80,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("health/", login_not_required(views.health), name="health"),
+    path("", include("intake.urls")),
 ]
 
 handler500 = "salesmarketing.views.handler500"

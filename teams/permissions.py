@@ -22,6 +22,8 @@ Objects of other apps are used by attribute only (`lead.team_id`,
 | KPIs, targets, measurements         | yes   | own team      | own team          | no        | no       |
 | time off and the away switch        | all   | own team's    | own               | own       | own      |
 | routing rules                       | yes   | own team      | no                | no        | no       |
+| lead forms and inbound hooks        | yes   | own team's    | yes               | no        | yes      |
+| outbound webhooks, WhatsApp numbers | yes   | no            | no                | no        | no       |
 | manage users and teams              | yes   | no            | no                | no        | no       |
 
 (*) a rep sees their own leads and their team's unassigned ones, and may claim
@@ -137,6 +139,29 @@ def notification_scope(user: Any) -> Q:
 # --- outbound webhooks (SPEC §12) ---------------------------------------------------------
 def can_manage_webhooks(user: Any) -> bool:
     """See, add, change and redeliver outbound webhooks: admins only (§1)."""
+    return is_admin(user)
+
+
+# --- lead forms, inbound hooks, WhatsApp numbers (SPEC §13) ---------------------------------
+def intake_scope(user: Any) -> Q:
+    """Lead forms and inbound hooks a user may see and manage: admins and marketing every
+    team's, a sales manager their own team's."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return EVERYTHING
+    return Q(team_id=user.team_id) if role == Role.SALES_MANAGER and user.team_id else NOTHING
+
+
+def can_manage_intake(user: Any, team: Any | None = None) -> bool:
+    """Create and change lead forms and inbound hooks (for the sales team `team` when given)."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return True
+    return role == Role.SALES_MANAGER and bool(user.team_id) and (team is None or _in_team(user, team.pk))
+
+
+def can_manage_whatsapp_numbers(user: Any) -> bool:
+    """Map WhatsApp Business numbers to teams: admins only (§1)."""
     return is_admin(user)
 
 
@@ -408,5 +433,6 @@ def navigation_for(user: Any) -> dict[str, bool]:
         "team": signed_in and (role == Role.ADMIN or user.team_id is not None),
         "routing": signed_in and can_manage_routing(user),
         "webhooks": can_manage_webhooks(user),
+        "intake": can_manage_intake(user),
         "admin": role == Role.ADMIN and user.is_staff,
     }

@@ -87,6 +87,35 @@ class LeadFactory(factory.django.DjangoModelFactory):
         return lead
 
 
+class LeadFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.LeadForm"
+
+    name = factory.Sequence(lambda n: f"Form {n}")
+    team = factory.SubFactory(TeamFactory)
+    language = "en"
+    fields = ["email", "phone", "company", "notes"]
+    required = ["email"]
+
+
+class InboundHookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.InboundHook"
+
+    name = factory.Sequence(lambda n: f"Hook {n}")
+    team = factory.SubFactory(TeamFactory)
+    kind = "json"
+
+
+class WhatsAppNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.WhatsAppNumber"
+
+    phone_number_id = factory.Sequence(lambda n: f"10{n:08d}")
+    name = "WhatsApp sales"
+    team = factory.SubFactory(TeamFactory)
+
+
 def seed_slas(*, team: Team, by: User, now) -> dict:
     """The SPEC's response and cadence SLAs for a sales team: first touch within 1 business
     day, 5 touches in the first 30 days (every assignment then starts two clocks)."""

@@ -4,6 +4,7 @@ transaction, and calls the SLA engine's hooks (`slas.services`) itself."""
 
 from leads.services.campaigns import campaign_create, campaign_update
 from leads.services.importing import ImportReport, RowError, import_commit, import_preview, leads_import
+from leads.services.inquiries import inquiry_record
 from leads.services.leads import (
     lead_assign,
     lead_change,
@@ -12,6 +13,7 @@ from leads.services.leads import (
     lead_reject,
     lead_status_change,
     lead_update,
+    lead_validate,
     leads_assign_bulk,
     leads_round_robin,
 )
@@ -25,6 +27,7 @@ __all__ = [
     "campaign_update",
     "import_commit",
     "import_preview",
+    "inquiry_record",
     "lead_assign",
     "lead_change",
     "lead_claim",
@@ -33,6 +36,7 @@ __all__ = [
     "lead_route",
     "lead_status_change",
     "lead_update",
+    "lead_validate",
     "leads_assign_bulk",
     "leads_import",
     "leads_round_robin",

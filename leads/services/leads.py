@@ -44,7 +44,7 @@ EDITABLE_FIELDS = {"name", "email", "phone", "company", "source", "campaign", "v
 
 def lead_create(
     *,
-    by: User,
+    by: User | None,
     name: str,
     team: Team | None = None,
     status: str = Status.NEW,
@@ -58,39 +58,43 @@ def lead_create(
     owner: User | None = None,
     arrived_via: str = ArrivedVia.MANUAL,
     attribution: dict[str, str] | None = None,
+    consent_text: str = "",
     now: datetime | None = None,
 ) -> Lead:
     """Create a lead for the sales team `team`; with `owner`, assign it at once. `arrived_via`
     and `attribution` say how it came and from where (SPEC §2); set here, never changed.
+    `by` is None for a lead that arrived on its own (a form, a hook, WhatsApp: SPEC §13),
+    which the endpoint's key authorised; `consent_text` is what its form asked it to agree to.
 
     Validates every field before writing; the e-mail is stored lower-cased so
     that likely duplicates (`leads.selectors.lead_duplicates`) are found by index.
     """
     now = now or timezone.now()
-    team = team or own_sales_team(user=by)
+    team = team or (own_sales_team(user=by) if by is not None else None)
     if team is None:
         raise ValidationError({"team": [_("Name the sales team the lead is for.")]})
     if status != Status.NEW:
         raise ValidationError({"status": [_("A new lead starts as “new”.")]})
-    if not permissions.can_create_leads(by, team):
+    if by is not None and not permissions.can_create_leads(by, team):
         raise PermissionDenied
-    lead = Lead(
+    lead = lead_validate(
         team=team,
-        name=name.strip(),
-        email=email.strip().lower(),
-        phone=phone.strip(),
-        company=company.strip(),
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
         source=source,
         campaign=campaign,
         value=value,
         notes=notes,
-        arrived_via=arrived_via,
-        attribution={**attribution_empty(), **(attribution or {})},
-        created_at=now,
-        created_by=by,
     )
-    _validate(lead)
+    lead.arrived_via = arrived_via
+    lead.attribution = {**attribution_empty(), **(attribution or {})}
+    lead.consent_text, lead.consent_at = consent_text, (now if consent_text else None)
+    lead.created_at, lead.created_by = now, by
     if owner is not None:
+        if by is None:
+            raise PermissionDenied
         _validate_owner(team=team, owner=owner, by=by, now=now)
         if not permissions.can_assign_lead(by, lead, owner=owner):
             raise PermissionDenied
@@ -103,6 +107,36 @@ def lead_create(
             slas_services.clocks_start_unassigned(leads=[lead], now=now)
             if team.auto_route:
                 leads_route(leads=[lead], trigger=Trigger.CREATED, by=by, now=now)
+    return lead
+
+
+def lead_validate(
+    *,
+    team: Team,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = Source.OTHER,
+    campaign: Campaign | None = None,
+    value: Decimal | None = None,
+    notes: str = "",
+) -> Lead:
+    """An unsaved lead of `team` with these details, each checked as `lead_create` checks
+    them (the e-mail lower-cased, the phone in E.164); raises ValidationError with every
+    field's errors. For intake, which answers a bad post before storing it."""
+    lead = Lead(
+        team=team,
+        name=name.strip(),
+        email=email.strip().lower(),
+        phone=phone.strip(),
+        company=company.strip(),
+        source=source,
+        campaign=campaign,
+        value=value,
+        notes=notes,
+    )
+    _validate(lead)
     return lead
 
 
