@@ -245,6 +245,8 @@ def load(world: World, args, now: datetime) -> dict[str, int]:
                 "arrived_via": "import",
                 "attribution": json.dumps(attribution_empty()),
                 "phone_unreadable": False,
+                "consent_text": "",
+                "consent_at": None,
             }
             rows[Lead].append(lead)
             if rng.random() < 0.02 and created > now - timedelta(days=3):

@@ -7,15 +7,19 @@
   paginator (a count, then the page's rows joined to their team, owner and campaign),
   which is what a plain list does.
 - `/bench/hello/`: a bare `HttpResponse`, the cost of the middleware stack alone.
+- `/bench/post/`: a bare answer to a POST with no login and no CSRF token, reading the body:
+  the floor of the public intake endpoints (bench/intake.py).
 
 Both sit behind the same login middleware as every page, so they are measured with the
 same logged-in sessions as the product's pages.
 """
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 
 from leads.models import Lead
 
@@ -34,7 +38,14 @@ def hello(request):
     return HttpResponse("hello", content_type="text/plain")
 
 
+@login_not_required
+@csrf_exempt
+def bare_post(request):
+    return JsonResponse({"ok": True, "bytes": len(request.body)}, status=201)
+
+
 urlpatterns = [
+    path("bench/post/", bare_post),
     path("bench/floor/", floor),
     path("bench/hello/", hello),
     path("", include("salesmarketing.urls")),

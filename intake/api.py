@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from intake import selectors, services
-from intake.models import FORM_FIELDS, InboundHook, Language, LeadForm, WhatsAppNumber
+from intake.models import FormField, InboundHook, Language, LeadForm, WhatsAppNumber
 from leads.models import Campaign, Source
 from teams import permissions
 from teams.models import Team
@@ -29,8 +29,8 @@ class _EndpointSerializer(serializers.ModelSerializer):
 class LeadFormSerializer(_EndpointSerializer):
     path = "/f/%(key)s/"
     language = serializers.ChoiceField(choices=Language.choices, required=False)
-    fields = serializers.ListField(child=serializers.ChoiceField(choices=FORM_FIELDS), required=False)
-    required = serializers.ListField(child=serializers.ChoiceField(choices=FORM_FIELDS), required=False)
+    fields = serializers.ListField(child=serializers.ChoiceField(choices=FormField.choices), required=False)
+    required = serializers.ListField(child=serializers.ChoiceField(choices=FormField.choices), required=False)
     allowed_origins = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
     leads = serializers.IntegerField(source="done_count", read_only=True, default=0)
     inquiries = serializers.IntegerField(source="inquiry_count", read_only=True, default=0)

@@ -11,8 +11,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# What a lead form may ask besides the name (SPEC §13), in the order the form shows them.
-FORM_FIELDS = ("email", "phone", "company", "notes")
+
+class FormField(models.TextChoices):
+    """What a lead form may ask besides the name (SPEC §13), in the order the form shows them."""
+
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone or WhatsApp")
+    COMPANY = "company", _("Company")
+    NOTES = "notes", _("Message")
+
+
+FORM_FIELDS = tuple(FormField.values)
 # What a `json` hook's field map may fill: the lead's fields, where it came from, and the
 # sender's id of the lead (its repeats create nothing new).
 HOOK_TARGETS = ("name", "email", "phone", "company", "notes", "value", "external_id")
@@ -48,8 +57,8 @@ class LeadForm(models.Model):
     )
     source = models.CharField(_("source"), max_length=20, default="web")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.INDONESIAN)
-    fields = models.JSONField(_("fields"), default=list)
-    required = models.JSONField(_("required"), default=list)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    required = models.JSONField(_("required"), default=list, blank=True)
     consent_text = models.TextField(_("consent text"), blank=True, max_length=2000)
     redirect_url = models.URLField(_("redirect to"), max_length=500, blank=True)
     allowed_origins = models.JSONField(_("allowed origins"), default=list, blank=True)

@@ -60,6 +60,7 @@ def lead_form(request: HttpRequest, key: str) -> HttpResponse:
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Max-Age"] = "600"
     response["Vary"] = "Origin"
+    response["Content-Language"] = form.language
     return response
 
 
@@ -104,7 +105,12 @@ def _form_data(request: HttpRequest) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict):
         return None
-    return {key: value if isinstance(value, bool) else str(value) for key, value in data.items() if value is not None}
+    # A field is text (or the consent's true); an object or a list in its place is no value.
+    return {
+        key: value if isinstance(value, bool) else str(value)
+        for key, value in data.items()
+        if value is not None and not isinstance(value, dict | list)
+    }
 
 
 def _thanks(request: HttpRequest, form: LeadForm, *, as_json: bool, lead_id: int | None) -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from intake.models import Channel, InboundEvent, InboundHook, LeadForm, WhatsAppNumber
 from teams import permissions
@@ -44,10 +45,9 @@ def _counts(channel: str) -> dict:
 
 
 def _count(events: QuerySet[InboundEvent]):
-
-    return Subquery(
-        events.order_by().values("endpoint").annotate(n=Count("pk")).values("n"), output_field=IntegerField()
-    )
+    """How many of `events` (0 for none, not NULL)."""
+    counted = events.order_by().values("endpoint").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def endpoint_events(*, channel: str, endpoint: int, limit: int = 50) -> QuerySet[InboundEvent]:

@@ -30,8 +30,8 @@ SPEED_BUCKETS = [
 
 
 def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
-    """Per source (or campaign): leads, and the shares qualified, won and rejected, with the
-    rejection reasons; two queries."""
+    """Per source (or campaign, or an attribution key): leads, and the shares qualified, won
+    and rejected, with the rejection reasons; two queries."""
     rows = (
         leads.values(field)
         .annotate(
@@ -195,6 +195,9 @@ def insights_for(*, user: User, team: Team | None, first: date, last: date) -> d
     return {
         "by_source": quality_by(cohort, "source"),
         "by_campaign": [row for row in quality_by(cohort, "campaign__name") if row["key"]],
+        # Where leads came from as their forms, hooks and WhatsApp messages told (SPEC §13).
+        "by_utm_source": [row for row in quality_by(cohort, "attribution__utm_source") if row["key"]],
+        "by_utm_campaign": [row for row in quality_by(cohort, "attribution__utm_campaign") if row["key"]],
         "by_touches": win_rate_by_touches(closed),
         "by_speed": win_rate_by_response_speed(closed),
         "delays": delays_by_source(cohort),

@@ -130,10 +130,20 @@ class LeadSerializer(serializers.ModelSerializer):
             "closed_at",
             "arrived_via",
             "attribution",
+            "consent_text",
+            "consent_at",
             "sla_status",
             "likely_duplicates",
         ]
-        read_only_fields = ["created_at", "assigned_at", "closed_at", "arrived_via", "attribution"]
+        read_only_fields = [
+            "created_at",
+            "assigned_at",
+            "closed_at",
+            "arrived_via",
+            "attribution",
+            "consent_text",
+            "consent_at",
+        ]
 
     @extend_schema_field(SlaStatusSerializer(many=True, allow_null=True))
     def get_sla_status(self, lead: Lead) -> list[dict] | None:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Campaign, Lead, Source, Status
+from leads.models import ArrivedVia, Campaign, Lead, Source, Status
 from salesmarketing.limits import INSTANT_VALIDATORS
 from slas.selectors import leads_with_clock_state
 from teams.models import Role, Team, User
@@ -18,6 +18,14 @@ class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     source = django_filters.MultipleChoiceFilter(choices=Source.choices, label=_("Source"))
+    arrived_via = django_filters.MultipleChoiceFilter(choices=ArrivedVia.choices, label=_("Arrived via"))
+    # Where it came from, as its form, hook or WhatsApp message told (case-insensitive).
+    utm_source = django_filters.CharFilter(
+        field_name="attribution__utm_source", lookup_expr="iexact", label=_("utm_source")
+    )
+    utm_campaign = django_filters.CharFilter(
+        field_name="attribution__utm_campaign", lookup_expr="iexact", label=_("utm_campaign")
+    )
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label=_("Owner"))
     unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("Unassigned"))
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label=_("Campaign"))
@@ -63,6 +71,9 @@ class LeadFilter(django_filters.FilterSet):
             "q",
             "status",
             "source",
+            "arrived_via",
+            "utm_source",
+            "utm_campaign",
             "owner",
             "unassigned",
             "campaign",
@@ -95,7 +106,7 @@ class LeadFilter(django_filters.FilterSet):
     @property
     def form(self) -> forms.Form:
         form = super().form
-        for name in ("owner", "campaign", "team", "ordering", "sla"):
+        for name in ("owner", "campaign", "team", "ordering", "sla", "arrived_via"):
             form.fields[name].widget.attrs["class"] = "form-select"
         return form
 

@@ -181,7 +181,10 @@ class Lead(models.Model):
         _("first follow-up after the first assignment"), null=True, blank=True, editable=False
     )
     reached_qualified = models.BooleanField(_("reached qualified"), default=False, editable=False)
-    history = HistoricalRecords(excluded_fields=["first_assigned_at", "first_response_at", "reached_qualified"])
+    # Facts and the consent are written once by the services, never edited: no history of them.
+    history = HistoricalRecords(
+        excluded_fields=["first_assigned_at", "first_response_at", "reached_qualified", "consent_text", "consent_at"]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

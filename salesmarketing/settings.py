@@ -421,6 +421,7 @@ SPECTACULAR_SETTINGS = {
         "SlaUnitEnum": "slas.models.Sla.Unit",
         "TargetPeriodEnum": "kpis.models.Target.Period",
         "WebhookEventEnum": "webhooks.models.Event",
+        "LeadFormFieldEnum": "intake.models.FormField",
     },
     # Swagger UI from the drf-spectacular-sidecar package: nothing from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

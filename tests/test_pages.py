@@ -24,6 +24,10 @@ PUBLIC = {
     "health",
     "unsubscribe",
     "unread",  # the bell's count: tells an ended session to stop asking, shows nothing
+    # Intake (SPEC §13): a lead form's page and post, inbound hooks, WhatsApp's webhook.
+    "form_public",
+    "hook_public",
+    "whatsapp",
 }
 
 

@@ -141,7 +141,10 @@ def _whatsapp_messages(data: dict[str, Any]):
                 if isinstance(contact, dict)
             }
             for message in _list(value.get("messages")):
-                if isinstance(message, dict) and message.get("id") and message.get("from"):
+                # A sender is a WhatsApp ID: the phone number's digits. Meta sends nothing else;
+                # anything else could never become a lead, and would be retried for ever.
+                sender = message.get("from") if isinstance(message, dict) else None
+                if isinstance(sender, str) and sender.isdigit() and 7 <= len(sender) <= 15 and message.get("id"):
                     contact = contacts.get(str(message["from"]), {})
                     yield number_id, {"message": message, "contact": contact}
 

@@ -29,16 +29,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.AddField(
-            model_name='historicallead',
-            name='consent_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='consent given'),
-        ),
-        migrations.AddField(
-            model_name='historicallead',
-            name='consent_text',
-            field=models.TextField(blank=True, editable=False, verbose_name='consent given to'),
-        ),
-        migrations.AddField(
             model_name='lead',
             name='consent_at',
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='consent given'),

@@ -65,6 +65,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from intake.models import InboundEvent, InboundHook, LeadForm, WhatsAppNumber
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Metric, Scorecard, Target
 from kpis.scorecards import scorecards_compute
@@ -492,6 +493,23 @@ def webhooks(world: World, n: int) -> None:
             )  # fmt: skip
 
 
+def intake(world: World, n: int) -> None:
+    """`n` lead forms and hooks of the sales team, and `n` events of the first of each."""
+    for j in _new(world, "intake", n):
+        form = LeadForm.objects.create(name=f"Form {j}", team=world.sales_team, fields=["email"])
+        hook = InboundHook.objects.create(name=f"Hook {j}", team=world.sales_team)
+        WhatsAppNumber.objects.create(phone_number_id=f"10{j:06d}", team=world.sales_team)
+        first_form, first_hook = LeadForm.objects.order_by("pk").first(), InboundHook.objects.order_by("pk").first()
+        for k, (channel, endpoint) in enumerate((("form", first_form.pk), ("hook", first_hook.pk), ("form", form.pk))):
+            InboundEvent.objects.create(
+                channel=channel, endpoint=endpoint, external_id=f"e{j}-{k}", state="done",
+                lead=world.focus, payload={"name": "x"},
+            )  # fmt: skip
+        InboundEvent.objects.create(
+            channel="hook", endpoint=hook.pk, external_id=f"f{j}", state="failed", error="RuntimeError", payload={}
+        )
+
+
 def users(world: World, n: int) -> None:
     """`n` more users of other teams and roles."""
     roles = [
@@ -624,6 +642,11 @@ CASES = [
     page("notifications, the bell's count", "sales_rep", lambda w: "/notifications/unread/", None),
     page("webhooks", "admin", lambda w: "/webhooks/"),
     page("webhook", "admin", lambda w: f"/webhooks/{_first_pk(Webhook)()}/", '<tr id="delivery-'),
+    page("lead capture", "admin", lambda w: "/intake/"),
+    page("lead form", "marketer", lambda w: f"/intake/forms/{_first_pk(LeadForm)()}/", '<tr id="event-'),
+    page("inbound hook", "marketer", lambda w: f"/intake/hooks/{_first_pk(InboundHook)()}/", '<tr id="event-'),
+    page("failed inbound events", "admin", lambda w: "/intake/failed/", '<tr id="event-'),
+    page("lead list, by arrival", "sales_manager", lambda w: "/leads/?arrived_via=manual&arrived_via=form&utm_source="),
     api("leads", "sales_manager", lambda w: "/api/v1/leads/"),
     api(
         "leads, filtered",
@@ -667,6 +690,9 @@ CASES = [
     api("notifications", "sales_rep", lambda w: "/api/v1/notifications/"),
     api("notifications, unread", "sales_manager", lambda w: "/api/v1/notifications/?unread=true"),
     api("webhooks", "admin", lambda w: "/api/v1/webhooks/"),
+    api("lead-forms", "marketer", lambda w: "/api/v1/lead-forms/"),
+    api("inbound-hooks", "sales_manager", lambda w: "/api/v1/inbound-hooks/"),
+    api("whatsapp-numbers", "admin", lambda w: "/api/v1/whatsapp-numbers/"),
     api("webhook deliveries", "admin", lambda w: f"/api/v1/webhooks/{_first_pk(Webhook)()}/deliveries/"),
     api("user", "admin", lambda w: f"/api/v1/users/{w.users['sales_rep'].pk}/", None),
 ]
@@ -800,6 +826,7 @@ GROWERS = (
     time_off,
     notifications,
     webhooks,
+    intake,
 )
 
 

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.utils import timezone
 
+from intake.models import InboundHook, LeadForm
 from kpis import services as kpis
 from kpis.scorecards import scorecards_compute
 from leads import services as leads
@@ -125,7 +126,19 @@ def pages_with_everything(users, sales_team, marketing_team, *, now: datetime) -
     kpis.target_create(by=users["admin"], kpi=goal, period="month", period_start=today.replace(day=1), target=9000)
     scorecards_compute(now=now)
     teams.closed_date_add(team=sales_team, day=today + timedelta(days=40), name="Cuti bersama")
-    return {"sla": sla, "volume": volume, "lead": lead, "campaign": campaign, "breach": Breach.objects.get()}
+    lead_form = LeadForm.objects.create(
+        name="Ask for a demo", team=sales_team, fields=["email", "phone"], consent_text="You may call me."
+    )
+    hook = InboundHook.objects.create(name="Zapier", team=sales_team)
+    return {
+        "sla": sla,
+        "volume": volume,
+        "lead": lead,
+        "campaign": campaign,
+        "breach": Breach.objects.get(),
+        "lead_form": lead_form,
+        "inbound_hook": hook,
+    }
 
 
 @pytest.fixture
@@ -162,6 +175,11 @@ PAGES = [
     (None, "/accounts/login/"),
     (None, "/accounts/password_reset/"),
     ("sales_rep", "/api/v1/docs/"),
+    ("marketer", "/intake/"),
+    ("marketer", "/intake/forms/{lead_form}/"),
+    ("marketer", "/intake/forms/new/"),
+    ("marketer", "/intake/hooks/{inbound_hook}/"),
+    (None, "/f/{form_key}/"),
     ("admin", "/admin/"),
     ("admin", "/admin/slas/breach/"),
     ("admin", "/admin/teams/team/{sales_team}/change/"),
@@ -177,6 +195,7 @@ def get_page(client, users, world, sales_team, who, path):
             user.save(update_fields=["is_staff", "is_superuser"])
         client.force_login(user)
     ids = {name: obj.pk for name, obj in world.items()} | {"sales_team": sales_team.pk}
+    ids["form_key"] = world["lead_form"].key
     response = client.get(path.format(**ids))
     assert response.status_code == 200, (who, path, response.status_code)
     return response

@@ -56,6 +56,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from simple_history.models import HistoricalChanges
 
+from intake.models import InboundEvent, InboundHook, LeadForm, WhatsAppNumber
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard, Target
 from kpis.scorecards import scorecards_compute
@@ -254,6 +255,13 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "webhooks": lambda w: Webhook.objects.count(),
     "webhook": lambda w: _row(Webhook, w["webhook"].pk, "name", "secret"),
     "webhook_delivery": lambda w: _row(WebhookDelivery, w["webhook_delivery"].pk, "status", "retry_until"),
+    "lead_forms": lambda w: LeadForm.objects.count(),
+    "lead_form": lambda w: _row(LeadForm, w["lead_form"].pk, "name", "fields", "active"),
+    "inbound_hooks": lambda w: InboundHook.objects.count(),
+    "inbound_hook": lambda w: _row(InboundHook, w["inbound_hook"].pk, "name", "secret", "field_map"),
+    "whatsapp_numbers": lambda w: WhatsAppNumber.objects.count(),
+    "whatsapp_number": lambda w: _row(WhatsAppNumber, w["whatsapp_number"].pk, "name", "active"),
+    "inbound_event": lambda w: _row(InboundEvent, w["inbound_event"].pk, "state", "attempts"),
 }
 
 CASES = list(_cases())
@@ -312,6 +320,13 @@ def _build_world() -> dict[str, Any]:
     WebhookDelivery.objects.create(
         webhook=webhook, event="lead.created", subject_id=lead.pk, lead_id=lead.pk, status="failed", retry_until=now
     )
+    lead_form = LeadForm.objects.create(name="Ask for a demo", team=sales_team, fields=["email"], language="en")
+    inbound_hook = InboundHook.objects.create(name="Zapier", team=sales_team)
+    whatsapp_number = WhatsAppNumber.objects.create(phone_number_id="1098765", team=sales_team)
+    inbound_event = InboundEvent.objects.create(
+        channel="form", endpoint=lead_form.pk, external_id="e1", payload={"name": "Rudi"}, state="failed",
+        next_attempt_at=now, error="RuntimeError: the database was away",
+    )  # fmt: skip
     company_kpi = kpi_services.kpi_create(by=admin, name="Revenue won", metric="revenue_won")
     team_kpi = kpi_services.kpi_create(by=manager, name="Demos booked", metric="manual", team=sales_team)
     return {
@@ -350,6 +365,10 @@ def _build_world() -> dict[str, Any]:
             content=b"name,email\nBudi Santoso,budi.s@example.com\n",
         ),
         "notification": Notification.objects.get(user=rep, kind="lead_assigned", lead=lead),
+        "lead_form": lead_form,
+        "inbound_hook": inbound_hook,
+        "whatsapp_number": whatsapp_number,
+        "inbound_event": inbound_event,
         "webhook": webhook,
         "webhook_delivery": WebhookDelivery.objects.get(webhook=webhook, event="lead.created"),
         "unsubscribe_token": notifications.unsubscribe_token(user=rep, kind="digest"),
@@ -460,6 +479,8 @@ def _answer(response) -> int | str:
 def _a_receiver_on_this_machine(settings):
     """The webhook rows name a receiver on 127.0.0.1, which a real install refuses unless allowed."""
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    # Every actor posts the same lead form from the same address; its rate limit is tested apart.
+    settings.FORM_RATE_PER_MINUTE = 10_000
 
 
 @pytest.mark.parametrize("case", CASES)

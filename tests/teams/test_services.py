@@ -162,5 +162,17 @@ def test_seed_demo_is_idempotent():
     told = Notification.objects.filter(user=manager, kind="breach_team", breach__due_at__gte=week_ago)
     assert told.exists() and told.count() == Breach.objects.filter(team=manager.team, due_at__gte=week_ago).count()
     assert list(Webhook.objects.values_list("active", "format")) == [(False, "slack")]
+    # Intake: a form, a Google Ads hook and a WhatsApp number, with leads that arrived through
+    # each; the WhatsApp person wrote twice (one lead, one inquiry), Google's test made none.
+    from intake.models import InboundEvent, InboundHook, LeadForm, WhatsAppNumber
+    from leads.models import Inquiry, Lead
+
+    assert (LeadForm.objects.count(), InboundHook.objects.count(), WhatsAppNumber.objects.count()) == (1, 1, 1)
+    arrived = Lead.objects.values_list("arrived_via", "source")
+    assert {("form", "web"), ("hook", "ads"), ("whatsapp", "ads")} <= set(arrived)
+    assert Inquiry.objects.filter(channel="whatsapp").count() == 1
+    assert sorted(InboundEvent.objects.values_list("state", flat=True)) == [
+        "done", "done", "done", "done", "inquiry", "spam", "test",
+    ]  # fmt: skip
     assert manager.team.name == "Sales Jakarta"
     assert User.objects.get(username="admin").is_superuser

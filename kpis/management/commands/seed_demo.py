@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from intake import demo as intake_demo
 from kpis import demo as kpis_demo
 from kpis.scorecards import scorecards_compute
 from leads import demo as leads_demo
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         teams_demo.seed_availability(now=now)  # after the history: the demo's past leads reached everyone
         routing_demo.seed()  # so is routing: the history was assigned by hand
         webhooks_demo.seed()
+        intake_demo.seed(now=now)  # after routing: the leads that arrive on their own are routed
         scorecards_compute(now=now)
         # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
         notifications.digests_schedule(now=now)

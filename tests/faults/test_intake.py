@@ -1,0 +1,95 @@
+"""Leads that arrive on their own, under fault (SPEC §10, §13): the database refuses to make
+leads while forms and hooks are posted through gunicorn, and no worker runs. Every post is
+answered at once and kept (its event `failed`); once the database takes leads again and a
+worker runs, every post becomes its lead, each exactly once, within the first retry (one
+minute after the failure; SPEC asks for five)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+import requests
+from django.db import connection
+
+from intake.models import InboundEvent, InboundHook, LeadForm
+from leads.models import Lead
+from tests.faults.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def refuse_leads(on: bool) -> None:
+    """A trigger that makes every INSERT of a lead fail, as a full disk or a broken migration
+    would: the inbound events still go in, the leads do not."""
+    with connection.cursor() as cursor:
+        if on:
+            cursor.execute(
+                "CREATE OR REPLACE FUNCTION refuse_leads() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'leads refused for the fault test'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute("CREATE TRIGGER refuse_leads BEFORE INSERT ON leads_lead EXECUTE FUNCTION refuse_leads()")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS refuse_leads ON leads_lead")
+
+
+@pytest.fixture
+def leads_refused():
+    refuse_leads(True)
+    yield
+    refuse_leads(False)
+
+
+def test_posts_while_leads_cannot_be_made_are_kept_and_made_once_when_they_can(processes, sales_team, leads_refused):
+    form = LeadForm.objects.create(name="Demo", team=sales_team, fields=["email"], language="en")
+    hook = InboundHook.objects.create(name="Zapier", team=sales_team, secret="hook-secret")
+    web = processes.gunicorn()
+    took, answers = [], []
+    for n in range(8):  # under the form's limit of 10 a minute from one address
+        started = time.monotonic()
+        answer = requests.post(
+            f"{web.base}/f/{form.key}/", json={"name": f"Form {n}", "email": f"f{n}@x.id"}, timeout=5
+        )
+        took.append(time.monotonic() - started)
+        answers.append((answer.status_code, answer.json()))
+    for n in range(12):
+        body = json.dumps({"external_id": f"h{n}", "name": f"Hook {n}"}).encode()
+        signature = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+        started = time.monotonic()
+        answer = requests.post(
+            f"{web.base}/hooks/{hook.key}/",
+            data=body,
+            headers={"Content-Type": "application/json", "X-Selaras-Signature": signature},
+            timeout=5,
+        )
+        took.append(time.monotonic() - started)
+        answers.append((answer.status_code, answer.json()))
+    assert {status for status, _body in answers} == {201}
+    assert all(body == {"ok": True, "lead": None} for _status, body in answers)
+    assert max(took) < 1.0
+    assert InboundEvent.objects.filter(state="failed").count() == 20 and not Lead.objects.exists()
+    # The same hook post again while it is failed: still one event.
+    body = json.dumps({"external_id": "h0", "name": "Hook 0"}).encode()
+    signature = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+    requests.post(
+        f"{web.base}/hooks/{hook.key}/",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Selaras-Signature": signature},
+        timeout=5,
+    )
+    assert InboundEvent.objects.count() == 20
+
+    refuse_leads(False)
+    back = time.monotonic()
+    processes.worker(INBOUND_PROCESS_EVERY_SECONDS="2")
+    processes.beat(INBOUND_PROCESS_EVERY_SECONDS="2")
+    wait_for(lambda: not InboundEvent.objects.exclude(state="done").exists(), timeout=150, what="every event processed")
+    recovered = time.monotonic() - back
+    assert recovered < 120  # the first retry is due a minute after the failure
+    names = sorted(Lead.objects.values_list("name", flat=True))
+    assert names == sorted([f"Form {n}" for n in range(8)] + [f"Hook {n}" for n in range(12)])
+    assert set(InboundEvent.objects.values_list("attempts", flat=True)) == {2}
+    assert set(Lead.objects.values_list("arrived_via", flat=True)) == {"form", "hook"}
