@@ -12,8 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 
 from intake import reading
 from intake.models import Channel, InboundEvent, InboundHook, LeadForm, WhatsAppNumber
@@ -70,17 +70,15 @@ def event_store(
 
 def event_process(*, event_id: int, now: datetime) -> InboundEvent:
     """Make what the event says, once: a lead, an inquiry, or nothing. Safe to call twice or
-    at once (the event row is locked, and only a waiting or failed event is processed). Any
-    error rolls the work back and leaves the event `failed`, retried later."""
+    at once: the event is claimed by a conditional UPDATE (a second caller waits for the
+    first's transaction, then finds it processed), and two events of the same person are
+    processed one after the other (`_person_lock`). Any error rolls the work back and leaves
+    the event `failed`, retried later."""
     with transaction.atomic():
-        event = (
-            InboundEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, state__in=[State.PENDING, State.FAILED])
-            .first()
-        )
-        if event is None:
+        waiting = InboundEvent.objects.filter(pk=event_id, state__in=[State.PENDING, State.FAILED])
+        if not waiting.update(attempts=F("attempts") + 1):
             return InboundEvent.objects.get(pk=event_id)
-        event.attempts += 1
+        event = InboundEvent.objects.get(pk=event_id)
         try:
             with transaction.atomic():
                 _handle(event, now=now)
@@ -91,7 +89,7 @@ def event_process(*, event_id: int, now: datetime) -> InboundEvent:
             event.error = f"{type(exc).__name__}: {exc}"[:2000]
             event.next_attempt_at = now + min(timedelta(minutes=2 ** (event.attempts - 1)), RETRY_AT_MOST)
         event.processed_at = now
-        event.save(update_fields=["state", "lead", "error", "attempts", "next_attempt_at", "processed_at"])
+        event.save(update_fields=["state", "lead", "error", "next_attempt_at", "processed_at"])
     return event
 
 
@@ -127,11 +125,13 @@ def _handle(event: InboundEvent, *, now: datetime) -> None:
     if arrival.test:
         event.state, event.lead = State.TEST, None
         return
+    phone = _e164(arrival, endpoint)
+    _person_lock(team_id=endpoint.team_id, keys=[event.fingerprint, arrival.email.lower(), phone])
     first = _sent_before(event)
     if first is not None:
         event.state, event.lead = State.DUPLICATE, first
         return
-    known = leads_selectors.lead_known(team_id=endpoint.team_id, email=arrival.email, phone=_e164(arrival, endpoint))
+    known = leads_selectors.lead_known(team_id=endpoint.team_id, email=arrival.email, phone=phone)
     if known is not None:
         leads_services.inquiry_record(
             lead=known, channel=Inquiry.Channel(event.channel), message=arrival.message, now=now
@@ -139,6 +139,23 @@ def _handle(event: InboundEvent, *, now: datetime) -> None:
         event.state, event.lead = State.INQUIRY, known
         return
     event.state, event.lead = State.DONE, _lead_create(arrival, endpoint=endpoint, channel=event.channel, now=now)
+
+
+# The first key of the advisory locks of intake (the second: a hash of what is locked).
+PERSON_LOCKS = 0x1A7A
+
+
+def _person_lock(*, team_id: int, keys: list[str]) -> None:
+    """Until the transaction ends, hold a lock on each way the team knows this person (their
+    e-mail, their phone, the post's details): two posts of one person processed at once (a
+    double click, a form and a WhatsApp message) make one lead and one inquiry, not two
+    leads. On PostgreSQL, transaction advisory locks, taken in order; SQLite runs one
+    writing transaction at a time, and the event's claim (an UPDATE) made this one a writer."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted({key for key in keys if key}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [PERSON_LOCKS, f"{team_id}:{key}"])
 
 
 def arrival_of(event: InboundEvent, *, endpoint: LeadForm | InboundHook | WhatsAppNumber) -> Arrival:
