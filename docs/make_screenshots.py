@@ -2,6 +2,7 @@
 
 Builds a throw-away SQLite database with `seed_demo`, serves it on a free local port
 and photographs the main pages in Debian's Chromium (never a downloaded browser).
+`python docs/make_screenshots.py lead-form.png …` takes only the shots named.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ SHOTS = [
     ("notifications.png", "sales.manager", "/notifications/", False),
     ("notifications-phone.png", "rep1", "/notifications/", True),
     ("webhooks.png", "admin", "/webhooks/", False),
+    ("lead-form.png", "marketing.manager", "/intake/forms/1/", False),
+    # The demo form's public page, as a visitor opens it: its link read from the form's page.
+    ("lead-form-public-phone.png", "marketing.manager", "public form", True),
 ]
 
 
@@ -95,7 +99,10 @@ def shoot(chromium: str, base: str, env: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        only = set(sys.argv[1:])
         for name, username, path, phone in SHOTS:
+            if only and name not in only:
+                continue
             viewport = {"width": 375, "height": 812} if phone else {"width": 1280, "height": 900}
             context = browser.new_context(viewport=viewport, device_scale_factor=1)
             page = context.new_page()
@@ -107,7 +114,15 @@ def shoot(chromium: str, base: str, env: dict) -> None:
             if path is None:  # the first lead in the rep's queue
                 page.goto(f"{base}/leads/queue/")
                 path = page.locator("article h2 a").first.get_attribute("href")
-            page.goto(f"{base}{path}")
+            if path == "public form":  # opened by a visitor: a browser of their own, no login
+                page.goto(f"{base}/intake/forms/1/")
+                link = page.locator("#form-url").input_value()
+                context.close()
+                context = browser.new_context(viewport=viewport, device_scale_factor=1)
+                page = context.new_page()
+                page.goto(link)
+            else:
+                page.goto(f"{base}{path}")
             page.wait_for_load_state("networkidle")
             # Long lists are shown as a person first sees them: the first screenful.
             page.screenshot(path=str(OUT / name), full_page=not phone and name not in LONG)

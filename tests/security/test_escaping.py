@@ -19,10 +19,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.html import escape
 
+from intake.models import LeadForm
 from kpis import services as kpis
 from kpis.scorecards import scorecards_compute
 from leads import services as leads
-from leads.models import Lead, Touch
+from leads.models import Inquiry, Lead, Touch
 from notifications.models import Notification
 from slas import services as slas
 from slas.models import Breach, Clock, Delivery
@@ -342,3 +343,23 @@ def test_subjects_are_plain_text_not_html(users, world):
     """A subject is a header, not HTML: `&`, quotes and `<` stay as typed (no `&amp;`)."""
     assert payload("sales-team") in digest(users).subject
     assert payload("lead-name") in reminder(users, world).subject
+
+
+def test_an_inquiry_from_a_lead_form_is_escaped_on_the_timeline_and_in_its_email(client, users, world, sales_team):
+    """A person who writes again through a lead form chooses every word of it: the inquiry on
+    the timeline and the owner's e-mail show it as text."""
+    lead = world["lead"]
+    form = LeadForm.objects.create(name=payload("form-name"), team=sales_team, fields=["email", "notes"])
+    client.post(f"/f/{form.key}/", {"name": payload("person"), "email": lead.email, "notes": payload("message")})
+    inquiry = Inquiry.objects.get(lead=lead)
+    assert inquiry.message == payload("message")
+    client.force_login(users["sales_manager"])
+    text = page_text(client.get(f"/leads/{lead.pk}/"))
+    assert_no_markup(text, "the lead page with an inquiry")
+    assert shown("message") in text
+    rep = lead.owner
+    delivery = Delivery.objects.create(kind=Delivery.Kind.NOTICES, recipient=rep)
+    Notification.objects.filter(user=rep, kind="inquiry").update(delivery=delivery, emailed_at=NOW)
+    message = notifications.build_message(delivery, now=NOW)
+    assert_no_markup(message.alternatives[0][0], "the inquiry e-mail (HTML)")
+    assert shown("lead-name") in message.alternatives[0][0] and payload("lead-name") in message.body
