@@ -41,49 +41,9 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
-class LeadForm(models.Model):
-    """A hosted form whose posts become leads of a sales team, at `/f/<key>/`."""
-
-    name = models.CharField(_("name"), max_length=100)
-    team = models.ForeignKey(
-        "teams.Team",
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"kind": "sales"},
-        verbose_name=_("sales team"),
-    )
-    campaign = models.ForeignKey(
-        "leads.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("campaign")
-    )
-    source = models.CharField(_("source"), max_length=20, default="web")
-    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.INDONESIAN)
-    fields = models.JSONField(_("fields"), default=list, blank=True)
-    required = models.JSONField(_("required"), default=list, blank=True)
-    consent_text = models.TextField(_("consent text"), blank=True, max_length=2000)
-    redirect_url = models.URLField(_("redirect to"), max_length=500, blank=True)
-    allowed_origins = models.JSONField(_("allowed origins"), default=list, blank=True)
-    active = models.BooleanField(_("active"), default=True)
-    key = models.CharField(_("key"), max_length=64, unique=True, default=new_key, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-        verbose_name = _("lead form")
-        verbose_name_plural = _("lead forms")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class InboundHook(models.Model):
-    """An address marketing tools, Zapier/Make/n8n or Google Ads post leads to: `/hooks/<key>/`."""
-
-    class Kind(models.TextChoices):
-        JSON = "json", _("JSON, signed (Zapier, Make, n8n, your own code)")
-        GOOGLE_ADS = "google_ads", _("Google Ads lead form")
+class Endpoint(models.Model):
+    """What a lead form and an inbound hook share: the sales team their leads are for, the
+    campaign and source they carry, a switch, and the random key of their public address."""
 
     name = models.CharField(_("name"), max_length=100)
     team = models.ForeignKey(
@@ -97,25 +57,53 @@ class InboundHook(models.Model):
         "leads.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("campaign")
     )
     source = models.CharField(_("source"), max_length=20, default="other")
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.JSON)
-    field_map = models.JSONField(_("field map"), default=dict, blank=True)
     active = models.BooleanField(_("active"), default=True)
     key = models.CharField(_("key"), max_length=64, unique=True, default=new_key, editable=False)
-    # Signs a `json` hook's bodies; for Google Ads, the "key" pasted into the ad's lead form.
-    # Shown once, when made or rotated.
-    secret = models.CharField(_("secret"), max_length=100, default=new_secret, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["name", "id"]
-        verbose_name = _("inbound hook")
-        verbose_name_plural = _("inbound hooks")
 
     def __str__(self) -> str:
         return self.name
+
+
+class LeadForm(Endpoint):
+    """A hosted form whose posts become leads of a sales team, at `/f/<key>/`."""
+
+    source = models.CharField(_("source"), max_length=20, default="web")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.INDONESIAN)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    required = models.JSONField(_("required"), default=list, blank=True)
+    consent_text = models.TextField(_("consent text"), blank=True, max_length=2000)
+    redirect_url = models.URLField(_("redirect to"), max_length=500, blank=True)
+    allowed_origins = models.JSONField(_("allowed origins"), default=list, blank=True)
+
+    class Meta(Endpoint.Meta):
+        verbose_name = _("lead form")
+        verbose_name_plural = _("lead forms")
+
+
+class InboundHook(Endpoint):
+    """An address marketing tools, Zapier/Make/n8n or Google Ads post leads to: `/hooks/<key>/`."""
+
+    class Kind(models.TextChoices):
+        JSON = "json", _("JSON, signed (Zapier, Make, n8n, your own code)")
+        GOOGLE_ADS = "google_ads", _("Google Ads lead form")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.JSON)
+    field_map = models.JSONField(_("field map"), default=dict, blank=True)
+    # Signs a `json` hook's bodies; for Google Ads, the "key" pasted into the ad's lead form.
+    # Shown once, when made or rotated.
+    secret = models.CharField(_("secret"), max_length=100, default=new_secret, editable=False)
+
+    class Meta(Endpoint.Meta):
+        verbose_name = _("inbound hook")
+        verbose_name_plural = _("inbound hooks")
 
 
 class WhatsAppNumber(models.Model):
