@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -80,16 +80,21 @@ def lead_form_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lead_form": lead_form,
         "form": form,
         "url": url,
-        "preview": PublicLeadForm(lead_form=lead_form, prefix="preview"),
-        "snippet": _snippet(lead_form, url),
+        **_as_visitors_see_it(lead_form, url),
         "events": selectors.endpoint_events(channel=Channel.FORM, endpoint=lead_form.pk),
     }
     return render(request, "intake/form_detail.html", context)
 
 
-def _snippet(lead_form: LeadForm, url: str) -> str:
-    preview = PublicLeadForm(lead_form=lead_form)
-    return render_to_string("intake/snippet.txt", {"lead_form": lead_form, "url": url, "form": preview}).strip()
+def _as_visitors_see_it(lead_form: LeadForm, url: str) -> dict[str, str]:
+    """The form's preview and its snippet, in the form's language (not the viewer's)."""
+    with translation.override(lead_form.language):
+        context = {"lead_form": lead_form, "url": url}
+        preview = render_to_string(
+            "intake/_preview.html", {**context, "form": PublicLeadForm(lead_form=lead_form, prefix="preview")}
+        )
+        snippet = render_to_string("intake/snippet.txt", {**context, "form": PublicLeadForm(lead_form=lead_form)})
+    return {"preview": preview, "snippet": snippet.strip()}
 
 
 # --- inbound hooks -------------------------------------------------------------------------

@@ -233,3 +233,23 @@ def test_a_lead_page_says_which_whatsapp_ad_it_came_from_and_the_consent_given(c
     consented = Lead.objects.get(name="Sari")
     page = client.get(f"/leads/{consented.pk}/").content.decode()
     assert "Agreed to “You may call me.”" in page and "Lead form" in page
+
+
+def test_the_preview_and_snippet_speak_the_forms_language_whatever_the_viewers(client, users, sales_team):
+    form = LeadFormFactory(team=sales_team, language="id", fields=["phone"], required=["phone"])
+    client.force_login(users["marketer"])  # whose pages are in English
+    page = client.get(f"/intake/forms/{form.pk}/").content.decode()
+    assert "Settings" in page  # the page itself in the viewer's language
+    preview = page.split('id="preview-heading"', 1)[1].split('id="preview-note"', 1)[0]
+    assert "Nama Anda" in preview and "Telepon atau WhatsApp" in preview and "Your name" not in preview
+    snippet = page.split("HTML snippet", 1)[1]
+    assert "Nama Anda &lt;input name=&quot;name&quot;" in snippet
+
+
+def test_no_template_comment_shows_on_the_pages(client, users, sales_team):
+    form = LeadFormFactory(team=sales_team)
+    hook = InboundHookFactory(team=sales_team)
+    client.force_login(users["admin"])
+    for path in ("/intake/", f"/intake/forms/{form.pk}/", f"/intake/hooks/{hook.pk}/", "/intake/failed/"):
+        page = client.get(path).content.decode()
+        assert "{#" not in page and "{%" not in page, path
