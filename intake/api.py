@@ -3,6 +3,7 @@ sales managers (their team's), WhatsApp numbers for admins."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -23,11 +24,11 @@ class _EndpointSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, obj) -> str:
-        return self.context["request"].build_absolute_uri(self.path % {"key": obj.key})
+        return self.context["request"].build_absolute_uri(reverse(self.url_name, args=[obj.key]))
 
 
 class LeadFormSerializer(_EndpointSerializer):
-    path = "/f/%(key)s/"
+    url_name = "intake:form_public"
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     fields = serializers.ListField(child=serializers.ChoiceField(choices=FormField.choices), required=False)
     required = serializers.ListField(child=serializers.ChoiceField(choices=FormField.choices), required=False)
@@ -68,7 +69,7 @@ class LeadFormSerializer(_EndpointSerializer):
 
 
 class InboundHookSerializer(_EndpointSerializer):
-    path = "/hooks/%(key)s/"
+    url_name = "intake:hook_public"
     kind = serializers.ChoiceField(choices=InboundHook.Kind.choices, required=False)
     field_map = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
     secret = serializers.SerializerMethodField(

@@ -83,7 +83,7 @@ def hook_arrival(payload: Any, *, hook: InboundHook) -> Arrival:
         company=_text(found["company"]),
         notes=_text(found["notes"]),
         source=hook.source,
-        attribution={key: _text(found[key])[:ATTRIBUTION_MAX] for key in ATTRIBUTION_KEYS if _text(found[key])},
+        attribution=attribution_of(found),
         message=_text(found["notes"]),
         external_id=_text(found["external_id"])[:200],
     )
