@@ -405,6 +405,8 @@ def _assign_and_work(world, rng, rows, ids, lead, team, now, mean_touches, p_tou
                 "occurred_at": at,
                 "outcome": rng.choice(OUTCOMES),
                 "notes": "",
+                "origin": "manual",
+                "external_id": "",
                 "created_at": at,
             }
         )

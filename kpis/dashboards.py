@@ -135,7 +135,8 @@ def scorecard_trend(*, cards: QuerySet[Scorecard], periods: list[date]) -> dict[
 
 
 def rep_leaderboard(*, teams: list[Team], first: date, last: date, user: User) -> list[dict]:
-    """Reps of `teams` for a period: follow-ups, response compliance, revenue won against quota.
+    """Reps of `teams` for a period: follow-ups (and the share of them captured rather than
+    typed), response compliance, revenue won against quota.
     Four grouped queries whatever the number of reps; a rep sees only their own row."""
     reps = User.objects.filter(team__in=teams, role=Role.SALES_REP, is_active=True).order_by("first_name")
     if permissions.role_of(user) == Role.SALES_REP:
@@ -145,12 +146,13 @@ def rep_leaderboard(*, teams: list[Team], first: date, last: date, user: User) -
         return []
     start, end = scope_range(Scope(team=teams[0]), first, last)
     ids = [rep.pk for rep in reps]
-    touches = dict(
-        Touch.objects.filter(user_id__in=ids, occurred_at__gte=start, occurred_at__lt=end)
+    touches = {
+        user_id: (n, captured)
+        for user_id, n, captured in Touch.objects.filter(user_id__in=ids, occurred_at__gte=start, occurred_at__lt=end)
         .values_list("user_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), captured=Count("pk", filter=~Q(origin=Touch.Origin.MANUAL)))
         .order_by()
-    )
+    }
     revenue = dict(
         Lead.objects.filter(owner_id__in=ids, status=Status.WON, closed_at__gte=start, closed_at__lt=end)
         .values_list("owner_id")
@@ -179,10 +181,12 @@ def rep_leaderboard(*, teams: list[Team], first: date, last: date, user: User) -
         met, breached = clocks.get(rep.pk, (0, 0))
         won = revenue.get(rep.pk) or Decimal(0)
         quota = quotas.get(rep.pk)
+        made, captured = touches.get(rep.pk, (0, 0))
         rows.append(
             {
                 "rep": rep,
-                "touches": touches.get(rep.pk, 0),
+                "touches": made,
+                "captured_share": captured / made if made else None,
                 "compliance": met / (met + breached) if met + breached else None,
                 "revenue": won,
                 "quota": quota,

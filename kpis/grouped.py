@@ -57,6 +57,7 @@ from kpis.grouped_sql import (
     ROUTES,
     SLAS,
     TEAMS,
+    TOUCHES,
     WON,
     bucket_sql,
     fetch,
@@ -133,6 +134,7 @@ class _Totals:
     companies: Counter = field(default_factory=Counter)
     clocks: dict[str, list[int]] = field(default_factory=lambda: {kind: [0, 0] for kind in CLOCK_KINDS})
     breaches: int = 0
+    touches: list[int] = field(default_factory=lambda: [0, 0])  # all, captured
     reasons: Counter = field(default_factory=Counter)
     sources: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     campaigns: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
@@ -143,7 +145,7 @@ def grouped_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
     order as `metrics.measure` for the team and period), `breaches`, and for a marketing
     team `rejection_reasons`, `won_rate_by_source` and `won_rate_by_campaign`.
 
-    Reads only. Five queries whatever the number of cards (on two connections at once on
+    Reads only. Six queries whatever the number of cards (on two connections at once on
     PostgreSQL, outside a transaction)."""
     if not cards:
         return []
@@ -152,7 +154,7 @@ def grouped_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
     totals = [_Totals() for _ in grid.frames]
     # Two halves of about the same cost (each fills its own fields of the totals).
     _together(
-        lambda: _created(grid, totals, campaigns),
+        lambda: (_created(grid, totals, campaigns), _touches(grid, totals)),
         lambda: (_won(grid, totals, campaigns), _first_responses(grid, totals), _slas(grid, totals)),
     )
     return [_card(frame, totals[frame.index], campaigns) for frame in grid.frames]
@@ -216,6 +218,7 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
     }
     card = {name: values[name] for name in BUILT_IN}
     card["breaches"] = totals.breaches
+    card["captured_share"] = rate(totals.touches[1], totals.touches[0])
     if frame.kind == MARKETING:
         card["rejection_reasons"] = dict(sorted(totals.reasons.items()))
         card["won_rate_by_source"] = _won_rates(totals.sources)
@@ -368,6 +371,22 @@ def _first_responses(grid: _Grid, totals: list[_Totals]) -> None:
                 waits[frame.index].append(hours_between(touched, assigned))
     for index, hours in waits.items():
         totals[index].first_response = median(hours)
+
+
+# -- touches: how much of the record was captured rather than typed ----------------------------
+def _touches(grid: _Grid, totals: list[_Totals]) -> None:
+    bounds = grid.bounds()
+    bucket, bucket_params = bucket_sql("t.occurred_at", bounds)
+    sql = TOUCHES.format(bucket=bucket, teams=TEAMS)
+    for sales_team, campaign_team, creator_team, k, n, captured in fetch(sql, [*bucket_params, *_span(bounds)]):
+        for frame in grid.lead_cards(sales_team, campaign_team, creator_team):
+            if grid.inside(bounds, k, frame.start, frame.end):
+                totals[frame.index].touches[0] += n
+                totals[frame.index].touches[1] += captured
+
+
+def _span(bounds: list[datetime]) -> list[Any]:
+    return [param(bounds[0]), param(bounds[-1])]
 
 
 # -- SLA compliance and breaches ---------------------------------------------------------------

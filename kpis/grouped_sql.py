@@ -159,3 +159,10 @@ SELECT 'breach', b.team_id, b.responsible_team_id, NULL, {breach_bucket}, COUNT(
   FROM slas_breach b
  WHERE b.waived = %s AND b.due_at >= %s AND b.due_at < %s
  GROUP BY 2, 3, 5"""
+
+# Touches in the cards' periods, and those not entered by hand (captured_share, SPEC §14).
+TOUCHES = """SELECT l.team_id, c.team_id, u.team_id, {bucket}, COUNT(*),
+       COUNT(CASE WHEN t.origin <> 'manual' THEN 1 END)
+  FROM leads_touch t JOIN leads_lead l ON l.id = t.lead_id {teams}
+ WHERE t.occurred_at >= %s AND t.occurred_at < %s
+ GROUP BY 1, 2, 3, 4"""

@@ -193,6 +193,19 @@ def breaches(scope: Scope, start: datetime, end: datetime) -> int:
     return found.count()
 
 
+def captured_share(scope: Scope, start: datetime, end: datetime) -> float | None:
+    """Touches in the range not entered by hand (tapped, captured from e-mail, sent by an
+    integration) ÷ all touches in it (SPEC §14): on the scope's leads, or a person's own."""
+    if scope.user is not None:
+        touches = Touch.objects.filter(user=scope.user)
+    else:
+        touches = Touch.objects.filter(lead__in=scoped_leads(scope).order_by().values("pk"))
+    counts = touches.filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(
+        total=Count("pk"), captured=Count("pk", filter=~Q(origin=Touch.Origin.MANUAL))
+    )
+    return rate(counts["captured"], counts["total"])
+
+
 def manual(kpi: Kpi, scope: Scope, first: date, last: date) -> Decimal | None:
     """A manual KPI's value over [first, last] (dates), by the KPI's aggregation."""
     values = Measurement.objects.filter(kpi=kpi, date__gte=first, date__lte=last)

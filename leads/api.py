@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -184,8 +185,17 @@ class TouchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Touch
-        fields = ["id", "lead", "user", "kind", "occurred_at", "outcome", "notes", "created_at"]
+        fields = [
+            *("id", "lead", "user", "kind", "occurred_at", "outcome", "notes"),
+            *("origin", "external_id", "created_at"),
+        ]
         read_only_fields = ["lead", "created_at"]
+        extra_kwargs = {
+            "origin": {"help_text": _("How it was captured: `manual` (the default) unless the client captured it.")},
+            "external_id": {
+                "help_text": _("The id of the message it came from: a repeat on the same lead answers the first (200).")
+            },
+        }
 
 
 class ImportSerializer(serializers.Serializer):
@@ -298,19 +308,28 @@ class LeadViewSet(
         lead.refresh_from_db()
         return Response(LeadSerializer(lead, context=self.get_serializer_context()).data)
 
-    @extend_schema(methods=["get"], responses=TouchSerializer(many=True))
-    @extend_schema(methods=["post"], request=TouchSerializer, responses={201: TouchSerializer})
+    @extend_schema(
+        methods=["get"],
+        parameters=[OpenApiParameter("origin", enum=Touch.Origin.values, description=_("How they were captured"))],
+        responses=TouchSerializer(many=True),
+    )
+    @extend_schema(methods=["post"], request=TouchSerializer, responses={201: TouchSerializer, 200: TouchSerializer})
     @action(detail=True, methods=["get", "post"], serializer_class=TouchSerializer)
     def touches(self, request, pk=None):
         lead = self.get_object()
         if request.method == "GET":
-            touches = Touch.objects.filter(lead=lead).select_related("user").order_by("-occurred_at", "-id")
+            origin = request.query_params.get("origin", "")
+            if origin and origin not in Touch.Origin.values:
+                choices = ", ".join(Touch.Origin.values)
+                raise ValidationError({"origin": [_("Choose one of: %(values)s.") % {"values": choices}]})
+            touches = selectors.lead_touches(lead=lead, origin=origin)
             page = self.paginate_queryset(touches)
             return self.get_paginated_response(TouchSerializer(page, many=True).data)
         payload = TouchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        touch = services.touch_log(lead=lead, by=request.user, **payload.validated_data)
-        return Response(TouchSerializer(touch).data, status=status.HTTP_201_CREATED)
+        touch, created = services.touch_record(lead=lead, by=request.user, **payload.validated_data)
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(TouchSerializer(touch).data, status=answer)
 
     @extend_schema(
         parameters=[OpenApiParameter("format", exclude=True)],

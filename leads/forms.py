@@ -69,6 +69,15 @@ class TouchForm(forms.ModelForm):
         self.helper.disable_csrf = True
 
 
+CALL_OUTCOMES = (Touch.Outcome.CONNECTED, Touch.Outcome.NO_ANSWER, Touch.Outcome.VOICEMAIL)
+
+
+class CallOutcomeForm(forms.Form):
+    """How a tapped call went, in one more tap."""
+
+    outcome = forms.ChoiceField(choices=[(o.value, o.label) for o in CALL_OUTCOMES])
+
+
 class RejectForm(forms.ModelForm):
     class Meta:
         model = Rejection

@@ -199,6 +199,8 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status"], name="lead_owner_status_idx"),
             # Likely duplicates: same (lower-cased) e-mail within a team.
             models.Index(fields=["team", "email"], name="lead_team_email_idx"),
+            # E-mail capture: the leads of the addresses in a batch of messages, in every team.
+            models.Index(fields=["email"], name="lead_email_idx"),
             # Insights and filters: leads by status within a team.
             models.Index(fields=["team", "status"], name="lead_team_status_idx"),
             # A known person getting in touch again (intake): the team's lead with that phone.
@@ -279,6 +281,16 @@ class Touch(models.Model):
         MEETING_BOOKED = "meeting_booked", _("Meeting booked")
         OTHER = "other", _("Other")
 
+    class Origin(models.TextChoices):
+        """How the touch reached the record: typed in, or captured where the work was done."""
+
+        MANUAL = "manual", _("Entered by hand")
+        CLICK = "click", _("Logged by a tap")
+        EMAIL = "email", _("Captured from e-mail")
+        WHATSAPP = "whatsapp", _("From WhatsApp")
+        API = "api", _("Through the API")
+        IMPORT = "import", _("Imported")
+
     # Indexed by touch_lead_occurred_idx and touch_user_occurred_idx, which start with them.
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="touches", verbose_name=_("lead"), db_index=False
@@ -290,6 +302,13 @@ class Touch(models.Model):
     occurred_at = models.DateTimeField(_("when"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    origin = models.CharField(_("captured by"), max_length=10, choices=Origin.choices, default=Origin.MANUAL)
+    external_id = models.CharField(
+        _("message id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The id of the message it came from: the same message captured twice is one follow-up."),
+    )
     created_at = models.DateTimeField(_("logged"), default=timezone.now)
     history = HistoricalRecords()
 
@@ -297,6 +316,12 @@ class Touch(models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
+        constraints = [
+            # A message captured twice (BCC and forward, a repeated run, an API retry) is one touch.
+            models.UniqueConstraint(
+                fields=["lead", "external_id"], condition=~models.Q(external_id=""), name="touch_lead_external_id_uniq"
+            ),
+        ]
         indexes = [
             # Timeline of a lead; SLA clocks: touches of a lead in [assigned_at, due_at].
             models.Index(fields=["lead", "occurred_at"], name="touch_lead_occurred_idx"),

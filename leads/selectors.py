@@ -266,6 +266,12 @@ def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
     return campaigns
 
 
+def lead_touches(*, lead: Lead, origin: str = "") -> QuerySet[Touch]:
+    """The lead's follow-ups, newest first; with `origin`, those captured that way."""
+    touches = Touch.objects.filter(lead=lead).select_related("user").order_by("-occurred_at", "-id")
+    return touches.filter(origin=origin) if origin else touches
+
+
 # -- CSV export -----------------------------------------------------------------------------------
 EXPORT_COLUMNS = [
     ("id", "id"),
@@ -283,6 +289,31 @@ EXPORT_COLUMNS = [
     ("assigned_at", "assigned_at"),
     ("closed_at", "closed_at"),
 ]
+
+
+TOUCH_EXPORT_COLUMNS = [
+    ("id", "id"),
+    ("lead", "lead_id"),
+    ("lead_name", "lead__name"),
+    ("team", "lead__team__name"),
+    ("user", "user__username"),
+    ("kind", "kind"),
+    ("occurred_at", "occurred_at"),
+    ("outcome", "outcome"),
+    ("origin", "origin"),
+    ("external_id", "external_id"),
+    ("notes", "notes"),
+    ("created_at", "created_at"),
+]
+
+
+def touch_export_lines(*, leads: QuerySet[Lead], origin: str = "", chunk_size: int = 2000) -> Iterator[str]:
+    """CSV lines (header first) of the follow-ups on `leads`, with how each was captured
+    (`origin`, `external_id`); with `origin`, only those captured that way."""
+    touches = Touch.objects.filter(lead__in=leads.order_by().values("pk"))
+    if origin:
+        touches = touches.filter(origin=origin)
+    return csv_lines(rows=touches.order_by("pk"), columns=TOUCH_EXPORT_COLUMNS, chunk_size=chunk_size)
 
 
 def lead_export_lines(*, leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views, views_campaigns, views_import
+from leads import views, views_campaigns, views_import, views_taps
 
 app_name = "leads"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/touch/", views.lead_touch, name="touch"),
+    path("<int:pk>/tap/<str:channel>/", views_taps.lead_tap, name="tap"),
+    path("follow-ups/<int:pk>/undo/", views_taps.touch_undo, name="touch_undo"),
+    path("follow-ups/<int:pk>/outcome/", views_taps.touch_outcome, name="touch_outcome"),
+    path("follow-ups/export/", views.touch_export, name="touch_export"),
     path("<int:pk>/assign/", views.lead_assign, name="assign"),
     path("<int:pk>/claim/", views.lead_claim, name="claim"),
     path("<int:pk>/route/", views.lead_route, name="route"),

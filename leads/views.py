@@ -97,6 +97,21 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+def touch_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The follow-ups on the leads the user may see, with the list's filters (and `origin`:
+    how they were captured), as a streamed CSV."""
+    filters = LeadFilter(request.GET, queryset=selectors.lead_list(user=request.user), user=request.user)
+    leads = filters.qs if filters.is_valid() else selectors.lead_list(user=request.user).none()
+    origin = request.GET.get("origin", "")
+    if origin not in Touch.Origin.values:
+        origin = ""
+    lines = selectors.touch_export_lines(leads=leads, origin=origin)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="selaras-follow-ups-{stamp}.csv"'
+    return response
+
+
 @require_POST
 def lead_bulk_assign(request: HttpRequest) -> HttpResponse:
     if not permissions.can_assign_in_bulk(request.user):
@@ -177,6 +192,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "assign_form": AssignForm(owners=team_reps(team=lead.team_id), initial={"owner": lead.owner_id}),
         "assign_choices": selectors.lead_assign_choices(lead=lead, now=timezone.now()),
         "touch_kinds": QUICK_KINDS,
+        "undo_since": timezone.now() - services.UNDO_WINDOW,
     }
 
 
@@ -253,25 +269,31 @@ def lead_touch(request: HttpRequest, pk: int) -> HttpResponse:
     label = dict(Touch.Kind.choices)[form.cleaned_data["kind"]]
     text = _("%(kind)s logged for %(name)s.") % {"kind": label, "name": lead.name}
     if request.htmx:
-        lead.refresh_from_db()
-        target = request.POST.get("fragment", "timeline")
-        if target == "queue":
-            # The card again; a lead that has just left the queue shows as it is, without a deadline.
-            leads, clocks = selectors.lead_queue_cards(user=request.user, pks=[lead.pk])
-            context = {
-                "leads": leads or [lead],
-                "clocks": clocks,
-                "kinds": QUICK_KINDS,
-                "next": reverse("leads:queue"),
-                "flash": text,
-                "now": timezone.now(),
-            }
-            return render(request, "leads/queue_cards.html", context, using="jinja2")
-        context = _detail_context(request, lead)
-        context["flash"] = text
-        return render(request, "leads/_lead_activity.html", context)
+        return touched_fragment(request, lead, flash=text)
     messages.success(request, text)
     return redirect(_next(request, reverse("leads:detail", args=[lead.pk])))
+
+
+def touched_fragment(request: HttpRequest, lead: Lead, *, flash: str, tapped: Touch | None = None) -> HttpResponse:
+    """What an htmx follow-up swaps in: the queue card again (`fragment=queue`), or the lead
+    page's activity, saying `flash`, and for a tap (`tapped`) its undo and a call's outcome."""
+    lead.refresh_from_db()
+    if request.POST.get("fragment", "timeline") == "queue":
+        # The card again; a lead that has just left the queue shows as it is, without a deadline.
+        leads, clocks = selectors.lead_queue_cards(user=request.user, pks=[lead.pk])
+        context = {
+            "leads": leads or [lead],
+            "clocks": clocks,
+            "kinds": QUICK_KINDS,
+            "next": reverse("leads:queue"),
+            "flash": flash,
+            "tapped": tapped,
+            "now": timezone.now(),
+        }
+        return render(request, "leads/queue_cards.html", context, using="jinja2")
+    context = _detail_context(request, lead)
+    context["flash"] = flash
+    return render(request, "leads/_lead_activity.html", context)
 
 
 @require_POST

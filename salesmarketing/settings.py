@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "notifications",
     "webhooks",
     "intake",
+    "mailcapture",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +379,22 @@ WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
 # job processes it.
 INBOUND_STALE_SECONDS = env.float("INBOUND_STALE_SECONDS", default=60.0)
 
+# --- E-mail capture (SPEC §14) ---------------------------------------------------------------
+# The mailbox reps BCC or forward to: imaps://user:password@host:993/INBOX (imap:// for a
+# server on the same machine), and its address as users write it. Unset: no capture.
+MAIL_CAPTURE_IMAP_URL = env.str("MAIL_CAPTURE_IMAP_URL", default="")
+MAIL_CAPTURE_ADDRESS = env.str("MAIL_CAPTURE_ADDRESS", default="")
+# A larger message is skipped (its reason recorded), never downloaded.
+MAIL_CAPTURE_MAX_BYTES = env.int("MAIL_CAPTURE_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_CAPTURE_TIMEOUT_SECONDS = env.float("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30.0)
+# Messages stored and processed together (one transaction each).
+MAIL_CAPTURE_BATCH = env.int("MAIL_CAPTURE_BATCH", default=500)
+if MAIL_CAPTURE_IMAP_URL:
+    CELERY_BEAT_SCHEDULE["fetch-mail"] = {
+        "task": "mailcapture.fetch_mail",
+        "schedule": env.float("MAIL_CAPTURE_EVERY_SECONDS", default=60.0),
+    }
+
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: DRF takes the WWW-Authenticate challenge from the first class, so a
@@ -416,6 +433,7 @@ SPECTACULAR_SETTINGS = {
         "TeamKindEnum": "teams.models.Team.Kind",
         "SlaKindEnum": "slas.models.Sla.Kind",
         "TouchKindEnum": "leads.models.Touch.Kind",
+        "TouchOriginEnum": "leads.models.Touch.Origin",
         "SourceEnum": "leads.models.Source",
         "SlaPeriodEnum": "slas.models.Sla.Period",
         "SlaUnitEnum": "slas.models.Sla.Unit",

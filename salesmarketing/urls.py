@@ -71,6 +71,7 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/profile/", teams_views.profile, name="profile"),
     path("accounts/language/", teams_views.language_set, name="language_set"),
     path("accounts/notifications/", slas_views.notification_preferences, name="notification_preferences"),
     path("accounts/api-token/", views_tokens.api_token, name="api_token"),
@@ -81,6 +82,7 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("health/", login_not_required(views.health), name="health"),
     path("", include("intake.urls")),
+    path("capture/mail/", include("mailcapture.urls")),
 ]
 
 handler500 = "salesmarketing.views.handler500"

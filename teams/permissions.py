@@ -165,6 +165,18 @@ def can_manage_whatsapp_numbers(user: Any) -> bool:
     return is_admin(user)
 
 
+def logs_touches(user: Any) -> bool:
+    """Someone whose work is logged as follow-ups (their e-mails captured, SPEC §14): sales
+    reps, sales managers and admins."""
+    return role_of(user) in (Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def can_see_captured_mail(user: Any) -> bool:
+    """The e-mail capture mailbox and every message read from it, with the skipped ones'
+    reasons: admins only (the messages are anyone's)."""
+    return is_admin(user)
+
+
 # --- leads, touches, rejections ------------------------------------------------------
 def sees_every_team(user: Any) -> bool:
     """Whether the user sees the leads of every sales team (else of their own, or their own leads)."""
@@ -243,6 +255,14 @@ def can_log_touch_for_others(user: Any, lead: Any) -> bool:
     and the lead's sales manager. Anyone else who may work the lead logs in their own name."""
     role = role_of(user)
     return role == Role.ADMIN or (role == Role.SALES_MANAGER and _in_team(user, lead.team_id))
+
+
+def can_change_touch(user: Any, touch: Any) -> bool:
+    """Correct or delete a touch: whoever logged it, or an admin or manager, on a lead they
+    may work."""
+    if not can_work_lead(user, touch.lead):
+        return False
+    return touch.user_id == user.pk or is_admin(user) or is_manager(user)
 
 
 def can_change_lead(user: Any, lead: Any) -> bool:

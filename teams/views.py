@@ -97,6 +97,17 @@ def closed_date_remove(request: HttpRequest, pk: int, closed_pk: int) -> HttpRes
     return redirect(reverse("teams:detail", args=[team.pk]) + "#closed-dates")
 
 
+def profile(request: HttpRequest) -> HttpResponse:
+    """The user's own page: who they are in Selaras, and how their e-mails are logged for them
+    (the capture address, SPEC §14)."""
+    context = {
+        "capture_address": settings.MAIL_CAPTURE_ADDRESS if settings.MAIL_CAPTURE_IMAP_URL else "",
+        "is_admin": permissions.is_admin(request.user),
+        "logs_touches": permissions.logs_touches(request.user),
+    }
+    return render(request, "teams/profile.html", context)
+
+
 @login_not_required
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:

@@ -18,9 +18,20 @@ from leads.services.leads import (
     leads_round_robin,
 )
 from leads.services.routing import lead_route, leads_route, route_preview
-from leads.services.touches import touch_delete, touch_log, touch_update
+from leads.services.touches import (
+    UNDO_WINDOW,
+    tap_url,
+    touch_delete,
+    touch_log,
+    touch_record,
+    touch_tap,
+    touch_undo,
+    touch_update,
+    touches_capture,
+)
 
 __all__ = [
+    "UNDO_WINDOW",
     "ImportReport",
     "RowError",
     "campaign_create",
@@ -42,7 +53,12 @@ __all__ = [
     "leads_round_robin",
     "leads_route",
     "route_preview",
+    "tap_url",
     "touch_delete",
     "touch_log",
+    "touch_record",
+    "touch_tap",
+    "touch_undo",
     "touch_update",
+    "touches_capture",
 ]

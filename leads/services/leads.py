@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from simple_history.utils import bulk_update_with_history
 
 from leads.models import (
     CLOSED,
@@ -349,6 +350,25 @@ def lead_start_working(*, lead: Lead, by: User, now: datetime) -> None:
     """The first touch moves a `new` lead to `working` (in the caller's transaction)."""
     if lead.status == Status.NEW:
         _move(lead=lead, to=Status.WORKING, by=by, now=now)
+
+
+def leads_start_working(*, leads: Sequence[Lead], by: dict[int, User], now: datetime) -> None:
+    """`lead_start_working` for many `new` leads at once (captured touches), each by the user
+    `by[lead.pk]`: one status change each, in the leads' history. Constant statements; the
+    caller holds the leads' rows and refreshes their SLA clocks."""
+    starting = [lead for lead in leads if lead.status == Status.NEW]
+    if not starting:
+        return
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(lead=lead, from_status=Status.NEW, to_status=Status.WORKING, by=by[lead.pk], at=now)
+            for lead in starting
+        ]
+    )
+    for lead in starting:
+        lead.status = Status.WORKING
+        lead._history_user = by[lead.pk]
+    bulk_update_with_history(starting, Lead, ["status"], default_date=now)
 
 
 def _copy_state(source: Lead, *, into: Lead) -> None:

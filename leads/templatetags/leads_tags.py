@@ -16,6 +16,14 @@ from leads.phones import phone_display
 register = template.Library()
 
 KIND_ICON = {"call": "telephone", "email": "envelope", "meeting": "people", "message": "chat-dots", "social": "share"}
+ORIGIN_ICON = {
+    "manual": "pencil",
+    "click": "hand-index",
+    "email": "envelope-at",
+    "whatsapp": "whatsapp",
+    "api": "plug",
+    "import": "upload",
+}
 
 STATUS_STYLE = {
     Status.NEW: "text-bg-info",
@@ -36,6 +44,12 @@ def status_class(status: str) -> str:
 @register.filter
 def kind_icon(kind: str) -> str:
     return KIND_ICON.get(kind, "dot")
+
+
+@register.filter
+def origin_icon(origin: str) -> str:
+    """The icon of how a touch was captured (its words go beside it)."""
+    return ORIGIN_ICON.get(origin, "dot")
 
 
 class QuickButton(NamedTuple):

@@ -81,3 +81,19 @@ document.addEventListener("change", function (event) {
 });
 showChosenParts(document);
 htmx.onLoad(showChosenParts);
+// A tap on Call or WhatsApp (leads.views_taps) logs the follow-up, then its answer asks the
+// page to open the dialler (tel:, which leaves the page in place) or WhatsApp (in a new tab;
+// where a blocker refuses one, in this tab).
+document.body.addEventListener("selaras:open", function (event) {
+  const url = event.detail.url;
+  if (url.startsWith("tel:")) {
+    window.location.href = url;
+  } else if (url.startsWith("https://wa.me/")) {
+    const opened = window.open(url, "_blank");
+    if (opened) {
+      opened.opener = null;
+    } else {
+      window.location.href = url;
+    }
+  }
+});

@@ -47,6 +47,7 @@ def reference_card(*, team: Team, first: date, last: date) -> dict[str, Any]:
     start, end = scope_range(scope, first, last)
     values: dict[str, Any] = {name: function(scope, start, end) for name, function in metrics.BUILT_IN.items()}
     values["breaches"] = metrics.breaches(scope, start, end)
+    values["captured_share"] = metrics.captured_share(scope, start, end)
     if team.kind == Team.Kind.SALES:
         values["leads_received"] = values[Metric.LEADS_CREATED]
         values["quota"] = _target_sum(team, Metric.REVENUE_WON, first, last)
@@ -181,7 +182,8 @@ def _lead(rng, admin, sales_teams, reps, campaigns, creators) -> None:
         at += timedelta(seconds=rng.uniform(600, 4 * 86400))
         if at >= NOW:
             return
-        leads.touch_log(lead=lead, by=owner, kind="call", now=at)
+        origin = rng.choice(["manual", "manual", "click", "email", "api"])
+        leads.touch_log(lead=lead, by=owner, kind="call", origin=origin, now=at)
     at += timedelta(seconds=rng.uniform(600, 5 * 86400))
     if at >= NOW:
         return
@@ -289,7 +291,7 @@ def test_the_query_count_does_not_grow_with_the_teams(django_assert_max_num_quer
     with django_assert_max_num_queries(len(small)), CaptureQueriesContext(connection) as large:
         found = cards_metrics(cards=cards_of(world["teams"]))
     assert len(found) == 24 and len(large) == len(small)
-    assert len(small) == 6  # four set-based statements, the campaigns, the targets
+    assert len(small) == 7  # five set-based statements, the campaigns, the targets
     with django_assert_max_num_queries(len(small) + 1):  # and one upsert to store them
         assert scorecards_compute(now=NOW, teams=world["teams"]) == 24
 

@@ -180,7 +180,9 @@ def test_a_card_says_what_the_lead_annotations_say_in_the_users_language(
     else:  # the words differ by kind in English only where Indonesian has them too
         assert "terlambat" in late.lower() and "40 mnt" in soon and "1 hr 2 jam" in later
     assert 'id="queue-lead-7"' in late and 'href="/leads/7/"' in late and 'action="/leads/7/touch/"' in late
-    assert 'href="tel:+62 812 1111 2222"' in late and 'href="mailto:siti@example.com"' in late
+    # The number is a tap that logs the call or message (views_taps), not a bare tel: link.
+    assert 'formaction="/leads/7/tap/call/"' in late and 'formaction="/leads/7/tap/whatsapp/"' in late
+    assert 'href="tel:' not in late and 'href="mailto:siti@example.com"' in late
 
 
 def test_an_unanswered_card_and_a_lead_that_left_the_queue():

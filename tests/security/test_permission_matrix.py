@@ -225,6 +225,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
         Assignment.objects.filter(lead=w["unassigned_lead"]).count(),
     ),
     "touches": lambda w: Touch.objects.filter(lead=w["lead"]).count(),
+    "tap_outcome": lambda w: Touch.objects.filter(pk=w["tap"].pk).values_list("outcome", flat=True).first(),
     "leads": lambda w: Lead.objects.count(),
     "campaigns": lambda w: Campaign.objects.count(),
     "campaign": lambda w: _row(Campaign, w["campaign"].pk),
@@ -311,7 +312,13 @@ def _build_world() -> dict[str, Any]:
         from_team=marketing_team, now=month_ago,
     )  # fmt: skip
     campaign = CampaignFactory(name="Ramadan promo", team=marketing_team)
-    lead = LeadFactory(name="Siti Rahma", team=sales_team, campaign=campaign, created_at=now - timedelta(days=2))
+    lead = LeadFactory(
+        name="Siti Rahma",
+        team=sales_team,
+        campaign=campaign,
+        phone="+6281234567890",
+        created_at=now - timedelta(days=2),
+    )
     lead_services.lead_assign(lead=lead, owner=rep, by=manager, now=now - timedelta(days=2))
     sla_services.sla_sweep(now=now - timedelta(days=1))
     scorecards_compute(now=now, teams=[sales_team])
@@ -336,6 +343,10 @@ def _build_world() -> dict[str, Any]:
         "marketing_team": marketing_team,
         "campaign": campaign,
         "lead": lead,
+        # A call the rep has just tapped (SPEC §14): its undo and outcome.
+        "tap": Touch.objects.create(
+            lead=lead, user=rep, kind="call", origin="click", occurred_at=now, created_at=timezone.now()
+        ),
         "unassigned_lead": LeadFactory(name="Agus Wijaya", team=sales_team, created_at=now - timedelta(hours=3)),
         "response_sla": response_sla,
         "volume_sla": volume_sla,

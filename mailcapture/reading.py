@@ -1,0 +1,316 @@
+"""Reading a message from the capture mailbox (SPEC §14), with Python's own `email` package
+and its modern policy: who sent it, to whom, when, its subject and id, and the messages it
+forwards (an attached `message/rfc822`, or the header block that Gmail, Outlook and Apple Mail
+put above a forwarded text), whether it is a calendar invitation, and the start of its text.
+
+Everything read is plain data (`Mail.as_json`), stored before any of it is acted upon.
+Nothing here raises on bad input but `Unreadable`: a message too broken to have a sender.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any
+
+ID_LENGTH = 255
+TEXT_LENGTH = 2000
+
+# The line a mail client puts above a forwarded message's headers, in English and Indonesian.
+FORWARD_MARKERS = re.compile(
+    r"^\s*(?:-{5,}\s*(?:Forwarded message|Original Message|Pesan terusan|Pesan asli)\s*-{5,}"
+    r"|Begin forwarded message:|_{20,})\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The labels of that header block: Gmail, Outlook and Apple Mail, in English and Indonesian.
+FORWARD_LABELS = {
+    "from": "from",
+    "dari": "from",
+    "to": "to",
+    "kepada": "to",
+    "ke": "to",
+    "cc": "cc",
+    "date": "date",
+    "sent": "date",
+    "tanggal": "date",
+    "terkirim": "date",
+    "subject": "subject",
+    "subjek": "subject",
+    "perihal": "subject",
+}
+HEADER_LINE = re.compile(r"^\s*\*?([A-Za-z]+)\*?\s*:\s*\*?\s*(.*)$")
+# Dates as those blocks write them, where the RFC form is not used.
+FORWARD_DATE_FORMATS = (
+    "%a, %b %d, %Y at %I:%M %p",  # Gmail: Mon, Dec 7, 2026 at 10:15 AM
+    "%A, %B %d, %Y %I:%M %p",  # Outlook: Monday, December 7, 2026 10:15 AM
+    "%A, %B %d, %Y %H:%M",
+    "%d %B %Y at %H:%M:%S",  # Apple Mail: 7 December 2026 at 10:15:00
+    "%B %d, %Y at %I:%M:%S %p",
+)
+
+
+class Unreadable(Exception):
+    """A message with no readable sender at all."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One message as captured: the one that arrived, or one that it forwards."""
+
+    message_id: str
+    senders: tuple[str, ...]
+    recipients: tuple[str, ...]  # To and Cc (never Bcc), lower-cased
+    sent_at: str | None  # ISO 8601, from the Date header
+    subject: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    letter: Letter
+    forwarded: tuple[Letter, ...] = ()
+    invitation: bool = False
+    text: str = ""
+    notes: list[str] = field(default_factory=list)  # what was odd about it (defects)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Mail:
+        def letter(item: dict[str, Any]) -> Letter:
+            return Letter(
+                item["message_id"], tuple(item["senders"]), tuple(item["recipients"]), item["sent_at"], item["subject"]
+            )
+
+        forwarded = tuple(letter(item) for item in data.get("forwarded", []))
+        return cls(letter(data["letter"]), forwarded, data["invitation"], data["text"], list(data["notes"]))
+
+
+def mail_read(raw: bytes) -> Mail:
+    """The message in `raw` as plain data. Raises Unreadable for one without a sender."""
+    try:
+        message = message_from_bytes(raw, policy=policy.default)
+        text = _text(message)
+        letter = _letter(message, fallback_body=text)
+    except Unreadable:
+        raise
+    except Exception as exc:  # the parser's own failures on broken MIME: reported, never raised on
+        raise Unreadable(f"{type(exc).__name__}: {clean(str(exc))[:200]}") from exc
+    forwarded = [_letter(part, fallback_body="") for part in _attached(message)]
+    forwarded += _inline_forwards(text)
+    notes = sorted({type(defect).__name__ for defect in getattr(message, "defects", [])})
+    return Mail(letter, tuple(forwarded), _invitation(message), text[:TEXT_LENGTH], notes)
+
+
+def clean(text: Any) -> str:
+    """Text safe to store: undecodable bytes (kept by the parser as surrogates) and NULs
+    replaced, runs of white space made one space."""
+    value = str(text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return " ".join(value.split())
+
+
+def _letter(message: Message, *, fallback_body: str) -> Letter:
+    senders = _addresses(message, "From")
+    if not senders:
+        raise Unreadable("no sender")
+    recipients = tuple(dict.fromkeys(_addresses(message, "To") + _addresses(message, "Cc")))
+    sent_at = _date(_header(message, "Date"))
+    subject = clean(_header(message, "Subject"))[:300]
+    message_id = _message_id(_header(message, "Message-ID"))
+    if not message_id:
+        # A stable substitute: the same message read again (BCC and forward) gives the same.
+        parts = [",".join(senders), ",".join(recipients), sent_at or "", subject, fallback_body[:TEXT_LENGTH]]
+        message_id = "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return Letter(message_id, senders, recipients, sent_at, subject)
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the policy cannot parse at all
+        return ""
+    return clean(value) if value is not None else ""
+
+
+def _addresses(message: Message, name: str) -> tuple[str, ...]:
+    try:
+        values = [str(value) for value in message.get_all(name, [])]
+    except Exception:
+        return ()
+    return tuple(dict.fromkeys(a for a in (_address(addr) for _, addr in getaddresses(values)) if a))
+
+
+def _address(text: str) -> str:
+    address = clean(text).strip("<>").lower()
+    local, at, domain = address.rpartition("@")
+    return address if at and local and "." in domain and " " not in address else ""
+
+
+def _message_id(text: str) -> str:
+    found = re.search(r"<([^<>\s]+)>", text)
+    value = found.group(1) if found else text.strip()
+    if len(value) > ID_LENGTH:
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+    return value
+
+
+def _date(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        when = None
+    if when is None:
+        for layout in FORWARD_DATE_FORMATS:
+            try:
+                when = datetime.strptime(text.replace("\u202f", " "), layout)
+                break
+            except ValueError:
+                continue
+    if when is None:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+
+
+def _attached(message: Message) -> list[Message]:
+    found = []
+    for part in message.walk():
+        if part.get_content_type() == "message/rfc822" and part is not message:
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message):
+                found.append(inner)
+    return found
+
+
+def _text(message: Message) -> str:
+    """The plain text of the message itself (not of a message it attaches): its text/plain
+    part, or its HTML without tags, scripts and styles."""
+    plain = html = None
+    for part in _own_parts(message):
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None and not _is_attachment(part):
+            plain = _content(part)
+        elif kind == "text/html" and html is None and not _is_attachment(part):
+            html = _content(part)
+    if plain is not None:
+        return plain.replace("\r\n", "\n")
+    return _HtmlText.text(html) if html else ""
+
+
+def _own_parts(message: Message):
+    if not message.is_multipart():
+        yield message
+        return
+    for part in message.get_payload():
+        if isinstance(part, Message) and part.get_content_type() != "message/rfc822":
+            yield from _own_parts(part)
+
+
+def _is_attachment(part: Message) -> bool:
+    return (part.get("Content-Disposition") or "").lower().startswith("attachment")
+
+
+def _content(part: Message) -> str:
+    try:
+        if isinstance(part, EmailMessage):
+            return str(part.get_content())
+    except (LookupError, ValueError, AssertionError, KeyError):
+        pass  # an unknown charset: read as Latin-1 below
+    raw = part.get_payload(decode=True) or b""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _invitation(message: Message) -> bool:
+    """A calendar invitation: a text/calendar part with METHOD:REQUEST (SPEC §14)."""
+    for part in message.walk():
+        if part.get_content_type() != "text/calendar":
+            continue
+        if str(part.get_param("method", "", header="content-type")).upper() == "REQUEST":
+            return True
+        if re.search(r"^METHOD:REQUEST\s*$", _content(part), re.MULTILINE | re.IGNORECASE):
+            return True
+    return False
+
+
+def _inline_forwards(text: str) -> list[Letter]:
+    """The messages forwarded inline: after each marker line, the header block up to the
+    first blank line (From is needed; To, Cc, Date and Subject as given)."""
+    found = []
+    for marker in FORWARD_MARKERS.finditer(text):
+        fields: dict[str, str] = {}
+        last = ""
+        for line in text[marker.end() :].lstrip("\n").split("\n"):
+            if not line.strip():
+                if fields:
+                    break
+                continue
+            match = HEADER_LINE.match(line)
+            label = FORWARD_LABELS.get(match.group(1).lower()) if match else None
+            if label:
+                fields[label], last = match.group(2).strip(), label
+            elif last in ("to", "cc") and line.startswith((" ", "\t")):
+                fields[last] += " " + line.strip()  # a long list folded onto the next line
+            else:
+                break
+        if "from" not in fields:
+            continue
+        body = text[marker.end() :][:TEXT_LENGTH]
+        found.append(_block_letter(fields, body))
+    return found
+
+
+def _block_letter(fields: dict[str, str], body: str) -> Letter:
+    def addresses(value: str) -> tuple[str, ...]:
+        value = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", value)  # Outlook's "Name [mailto:a@b]"
+        return tuple(dict.fromkeys(a for a in (_address(addr) for _, addr in getaddresses([value])) if a))
+
+    senders = addresses(fields["from"])
+    recipients = tuple(dict.fromkeys(addresses(fields.get("to", "")) + addresses(fields.get("cc", ""))))
+    sent_at = _date(fields.get("date", ""))
+    subject = clean(fields.get("subject", ""))[:300]
+    parts = [",".join(senders), ",".join(recipients), fields.get("date", ""), subject, body]
+    message_id = "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return Letter(message_id, senders, recipients, sent_at, subject)
+
+
+class _HtmlText(HTMLParser):
+    """The text of an HTML body, without its scripts and styles."""
+
+    SKIP = {"script", "style", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in ("br", "p", "div", "tr", "li"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+    @classmethod
+    def text(cls, html: str) -> str:
+        parser = cls()
+        with contextlib.suppress(Exception):  # a parser failure leaves what it had read
+            parser.feed(html)
+            parser.close()
+        lines = ("".join(parser.parts)).split("\n")
+        return "\n".join(line.strip() for line in lines if line.strip())
