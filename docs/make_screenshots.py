@@ -50,6 +50,9 @@ SHOTS = [
     ("lead-form.png", "marketing.manager", "/intake/forms/1/", False),
     # The demo form's public page, as a visitor opens it: its link read from the form's page.
     ("lead-form-public-phone.png", "marketing.manager", "public form", True),
+    # A rep has just tapped Call on the first card of the queue: undo, and how did it go?
+    ("queue-tapped-phone.png", "rep1", "tapped call", True),
+    ("profile.png", "rep1", "/accounts/profile/", False),
 ]
 
 
@@ -68,6 +71,9 @@ def main() -> None:
         "EMAIL_FILE_PATH": str(workdir / "mail"),
         "CELERY_FILESYSTEM_DIR": str(workdir / "celery"),
         "DEBUG": "true",
+        # The profile page shows the capture address once e-mail capture is set up.
+        "MAIL_CAPTURE_IMAP_URL": "imaps://log%40selaras.example:secret@imap.selaras.example:993/INBOX",
+        "MAIL_CAPTURE_ADDRESS": "log@selaras.example",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
@@ -121,6 +127,13 @@ def shoot(chromium: str, base: str, env: dict) -> None:
                 context = browser.new_context(viewport=viewport, device_scale_factor=1)
                 page = context.new_page()
                 page.goto(link)
+            elif path == "tapped call":  # a headless browser has no dialler: its opening is left out
+                page.add_init_script(
+                    'window.addEventListener("selaras:open", (e) => e.stopImmediatePropagation(), true);'
+                )
+                page.goto(f"{base}/leads/queue/")
+                page.locator("article button.tap-call").first.click()
+                page.locator("article .tap-followup").first.wait_for()
             else:
                 page.goto(f"{base}{path}")
             page.wait_for_load_state("networkidle")

@@ -230,20 +230,34 @@ def _work(rng: random.Random, *, lead: Lead, team: Team, now: datetime) -> None:
         return
     touches = rng.choices([1, 2, 3, 4, 5, 6, 8], weights=[10, 14, 18, 18, 16, 14, 10])[0]
     when = first
-    for _ in range(touches):
+    for number in range(touches):
         if when > now:
             break
+        kind = rng.choices(Touch.Kind.values, weights=[45, 25, 10, 18, 2])[0]
         services.touch_log(
             lead=lead,
             by=owner,
-            kind=rng.choices(Touch.Kind.values, weights=[45, 25, 10, 18, 2])[0],
+            kind=kind,
             outcome=rng.choice([*Touch.Outcome.values, ""]),
             notes=rng.choice(TOUCH_NOTES),
             occurred_at=when,
             now=when,
+            **_captured(lead, number, kind),
         )
         when += timedelta(hours=rng.randint(4, 24 * 6))
     _close(rng, lead=lead, owner=owner, touches=touches, when=min(when, now))
+
+
+def _captured(lead: Lead, number: int, kind: str) -> dict[str, str]:
+    """How a demo follow-up was captured: about half the calls and messages tapped, most
+    e-mails BCC'd to the capture mailbox (SPEC §14), the rest typed in. Decided by the lead
+    and the follow-up's number, so the demo's other random choices stay as they were."""
+    turn = (lead.pk * 7 + number * 3) % 10
+    if kind in (Touch.Kind.CALL, Touch.Kind.MESSAGE) and turn < 5:
+        return {"origin": Touch.Origin.CLICK}
+    if kind == Touch.Kind.EMAIL and turn < 7:
+        return {"origin": Touch.Origin.EMAIL, "external_id": f"demo-{lead.pk}-{number}@mail.selaras.example"}
+    return {}
 
 
 def _close(rng: random.Random, *, lead: Lead, owner: User, touches: int, when: datetime) -> None:

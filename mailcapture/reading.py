@@ -97,16 +97,20 @@ def mail_read(raw: bytes) -> Mail:
     """The message in `raw` as plain data. Raises Unreadable for one without a sender."""
     try:
         message = message_from_bytes(raw, policy=policy.default)
-        text = _text(message)
+        parts = _Parts(message)
+        text = parts.text()
         letter = _letter(message, fallback_body=text)
     except Unreadable:
         raise
     except Exception as exc:  # the parser's own failures on broken MIME: reported, never raised on
         raise Unreadable(f"{type(exc).__name__}: {clean(str(exc))[:200]}") from exc
-    forwarded = [_letter(part, fallback_body="") for part in _attached(message)]
+    forwarded = []
+    for attached in parts.attached:
+        with contextlib.suppress(Exception):  # an attached message without a sender adds nothing
+            forwarded.append(_letter(attached, fallback_body=""))
     forwarded += _inline_forwards(text)
     notes = sorted({type(defect).__name__ for defect in getattr(message, "defects", [])})
-    return Mail(letter, tuple(forwarded), _invitation(message), text[:TEXT_LENGTH], notes)
+    return Mail(letter, tuple(forwarded), parts.invitation(), text[:TEXT_LENGTH], notes)
 
 
 def clean(text: Any) -> str:
@@ -180,39 +184,47 @@ def _date(text: str) -> str | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
 
-def _attached(message: Message) -> list[Message]:
-    found = []
-    for part in message.walk():
-        if part.get_content_type() == "message/rfc822" and part is not message:
-            payload = part.get_payload()
-            inner = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(inner, Message):
-                found.append(inner)
-    return found
+class _Parts:
+    """The parts of a message, walked once, each content type read once: its own text parts
+    (not those of a message it attaches), the messages it attaches (message/rfc822) and its
+    calendar parts."""
 
+    def __init__(self, message: Message) -> None:
+        self.plain: list[Message] = []
+        self.html: list[Message] = []
+        self.attached: list[Message] = []
+        self.calendars: list[Message] = []
+        stack = [(message, True)]
+        while stack:
+            part, own = stack.pop()
+            kind = part.get_content_type()
+            if kind == "message/rfc822" and part is not message:
+                payload = part.get_payload()
+                if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                    self.attached.append(payload[0])
+                continue  # its parts are the attached message's, not this one's
+            if kind == "text/calendar":
+                self.calendars.append(part)
+            elif own and kind in ("text/plain", "text/html") and not _is_attachment(part):
+                (self.plain if kind == "text/plain" else self.html).append(part)
+            if part.is_multipart():
+                stack.extend((sub, own) for sub in reversed(part.get_payload()) if isinstance(sub, Message))
 
-def _text(message: Message) -> str:
-    """The plain text of the message itself (not of a message it attaches): its text/plain
-    part, or its HTML without tags, scripts and styles."""
-    plain = html = None
-    for part in _own_parts(message):
-        kind = part.get_content_type()
-        if kind == "text/plain" and plain is None and not _is_attachment(part):
-            plain = _content(part)
-        elif kind == "text/html" and html is None and not _is_attachment(part):
-            html = _content(part)
-    if plain is not None:
-        return plain.replace("\r\n", "\n")
-    return _HtmlText.text(html) if html else ""
+    def text(self) -> str:
+        """The message's own plain text: its first text/plain part, or its first HTML part
+        without tags, scripts and styles."""
+        if self.plain:
+            return _content(self.plain[0]).replace("\r\n", "\n")
+        return _HtmlText.text(_content(self.html[0])) if self.html else ""
 
-
-def _own_parts(message: Message):
-    if not message.is_multipart():
-        yield message
-        return
-    for part in message.get_payload():
-        if isinstance(part, Message) and part.get_content_type() != "message/rfc822":
-            yield from _own_parts(part)
+    def invitation(self) -> bool:
+        """A calendar invitation: a text/calendar part with METHOD:REQUEST (SPEC §14)."""
+        for part in self.calendars:
+            if str(part.get_param("method", "", header="content-type")).upper() == "REQUEST":
+                return True
+            if re.search(r"^METHOD:REQUEST\s*$", _content(part), re.MULTILINE | re.IGNORECASE):
+                return True
+        return False
 
 
 def _is_attachment(part: Message) -> bool:
@@ -224,21 +236,9 @@ def _content(part: Message) -> str:
         if isinstance(part, EmailMessage):
             return str(part.get_content())
     except (LookupError, ValueError, AssertionError, KeyError):
-        pass  # an unknown charset: read as Latin-1 below
+        pass  # an unknown charset: decoded as UTF-8 below, bad bytes replaced
     raw = part.get_payload(decode=True) or b""
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-
-
-def _invitation(message: Message) -> bool:
-    """A calendar invitation: a text/calendar part with METHOD:REQUEST (SPEC §14)."""
-    for part in message.walk():
-        if part.get_content_type() != "text/calendar":
-            continue
-        if str(part.get_param("method", "", header="content-type")).upper() == "REQUEST":
-            return True
-        if re.search(r"^METHOD:REQUEST\s*$", _content(part), re.MULTILINE | re.IGNORECASE):
-            return True
-    return False
 
 
 def _inline_forwards(text: str) -> list[Letter]:

@@ -215,9 +215,20 @@ def _process(mails: list[CapturedMail], now: datetime) -> Result:
         result.repeats += mail.state == State.REPEAT
         result.inquiries += asked[mail.pk]
     result.touches = len(written)
-    fields = ["state", "reason", "detail", "touches", "processed_at", "attempts"]
-    CapturedMail.objects.bulk_update(mails, fields, batch_size=500)
+    _outcomes_save(mails, now)
     return result
+
+
+def _outcomes_save(mails: list[CapturedMail], now: datetime) -> None:
+    """What became of each message: one UPDATE per distinct outcome (a handful a batch),
+    rather than one per message or a CASE over them all."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for mail in mails:
+        groups[(mail.state, mail.reason, mail.touches, mail.attempts)].append(mail.pk)
+    for (state, reason, touches, attempts), pks in groups.items():
+        CapturedMail.objects.filter(pk__in=pks).update(
+            state=state, reason=reason, detail="", touches=touches, attempts=attempts, processed_at=now
+        )
 
 
 def _addresses(mail: Mail) -> Iterable[str]:

@@ -130,11 +130,6 @@ def test_the_greeting_is_in_english_for_an_english_speaker(client, lead, rep, pi
     assert _greeting(response["Location"]) == "Hello Siti Rahma, this is Rina Wati."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: locale/id has no translation of 'Hello %(lead)s, this is %(rep)s.' (nor of the other "
-    "new §14 strings), so the WhatsApp greeting stays English for an Indonesian speaker",
-)
 @pytest.mark.parametrize("how", ["saved", "browser"])
 def test_the_greeting_is_in_indonesian_for_an_indonesian_speaker(client, lead, rep, pinned, how):
     if how == "saved":

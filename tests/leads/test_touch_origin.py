@@ -257,11 +257,6 @@ def test_the_words_are_the_origin_labels(client, users, lead, pinned):
     assert [_origins_said(entry) for entry in entries] == [["manual"], ["manual"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: locale/id has no translation of the new Touch.Origin labels (but 'Entered by hand'), "
-    "so an Indonesian timeline says 'Logged by a tap' in English",
-)
 def test_the_timeline_says_it_in_indonesian(client, users, lead, pinned):
     rep = users["sales_rep"]
     rep.language = "id"

@@ -71,6 +71,7 @@ from kpis.models import Kpi, Measurement, Metric, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
 from leads.models import Campaign, Lead, Source
+from mailcapture.models import CapturedMail, Mailbox
 from notifications.models import Notification
 from routing import services as routing_services
 from routing.models import Decision, Rule
@@ -510,6 +511,16 @@ def intake(world: World, n: int) -> None:
         )
 
 
+def captured_mail(world: World, n: int) -> None:
+    """`n` messages read from the capture mailbox, skipped with a reason."""
+    mailbox, _ = Mailbox.objects.get_or_create(address="imap://log@127.0.0.1:143/INBOX")
+    for j in _new(world, "captured_mail", n):
+        CapturedMail.objects.create(
+            mailbox=mailbox, uidvalidity=1, uid=j + 1, sender=f"someone{j}@elsewhere.example", subject=f"Hello {j}",
+            arrived_at=NOW, state="skipped", reason="unknown_sender",
+        )  # fmt: skip
+
+
 def users(world: World, n: int) -> None:
     """`n` more users of other teams and roles."""
     roles = [
@@ -646,6 +657,8 @@ CASES = [
     page("lead form", "marketer", lambda w: f"/intake/forms/{_first_pk(LeadForm)()}/", '<tr id="event-'),
     page("inbound hook", "marketer", lambda w: f"/intake/hooks/{_first_pk(InboundHook)()}/", '<tr id="event-'),
     page("failed inbound events", "admin", lambda w: "/intake/failed/", '<tr id="event-'),
+    page("captured e-mails", "admin", lambda w: "/capture/mail/", "<tr>"),
+    page("my profile", "sales_rep", lambda w: "/accounts/profile/", None),
     page("lead list, by arrival", "sales_manager", lambda w: "/leads/?arrived_via=manual&arrived_via=form&utm_source="),
     api("leads", "sales_manager", lambda w: "/api/v1/leads/"),
     api(
@@ -657,6 +670,11 @@ CASES = [
     api("leads, by SLA state", "sales_manager", lambda w: "/api/v1/leads/?sla=breached"),
     api("lead", "sales_manager", lambda w: f"/api/v1/leads/{w.focus.pk}/", None),
     api("touches of a lead", "sales_manager", lambda w: f"/api/v1/leads/{w.focus.pk}/touches/"),
+    api(
+        "touches of a lead, by origin",
+        "sales_manager",
+        lambda w: f"/api/v1/leads/{w.focus.pk}/touches/?origin=manual",
+    ),
     api("campaigns", "marketing_manager", lambda w: "/api/v1/campaigns/"),
     api("campaign", "marketing_manager", lambda w: f"/api/v1/campaigns/{w.campaigns[0].pk}/", None),
     api("slas", "sales_manager", lambda w: "/api/v1/slas/"),
@@ -827,6 +845,7 @@ GROWERS = (
     notifications,
     webhooks,
     intake,
+    captured_mail,
 )
 
 

@@ -172,6 +172,8 @@ PAGES = [
     ("sales_rep", "/accounts/notifications/"),
     ("sales_rep", "/accounts/password_change/"),
     ("sales_rep", "/accounts/api-token/"),
+    ("sales_rep", "/accounts/profile/"),
+    ("admin", "/capture/mail/"),
     (None, "/accounts/login/"),
     (None, "/accounts/password_reset/"),
     ("sales_rep", "/api/v1/docs/"),
