@@ -436,11 +436,21 @@ class Inquiry(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     message = models.TextField(_("message"), blank=True, max_length=5000)
     at = models.DateTimeField(_("when"))
+    # The id of the message it came from, where it has one (an e-mail's Message-ID).
+    external_id = models.CharField(_("message id"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
+        constraints = [
+            # A message read twice (a copy and a rep's forward of it) is one inquiry.
+            models.UniqueConstraint(
+                fields=["lead", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="inquiry_lead_external_id_uniq",
+            ),
+        ]
         indexes = [
             # Timeline of a lead.
             models.Index(fields=["lead", "at"], name="inquiry_lead_idx"),

@@ -13,22 +13,30 @@ import contextlib
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 ID_LENGTH = 255
 TEXT_LENGTH = 2000
+INLINE = "inline:"  # the made-up id of a message forwarded inline (it has no Message-ID)
 
 # The line a mail client puts above a forwarded message's headers, in English and Indonesian.
+# Gmail's and Apple Mail's say so; Outlook's ("Original Message", a line of underscores) also
+# stand above the message a reply quotes, so they count only in a message whose subject says
+# it is a forward (FORWARD_SUBJECT).
 FORWARD_MARKERS = re.compile(
-    r"^\s*(?:-{5,}\s*(?:Forwarded message|Original Message|Pesan terusan|Pesan asli)\s*-{5,}"
-    r"|Begin forwarded message:|_{20,})\s*$",
+    r"^\s*(?:-{5,}\s*(?P<forward>Forwarded message|Pesan terusan)\s*-{5,}|(?P<apple>Begin forwarded message:)"
+    r"|-{5,}\s*(?:Original Message|Pesan asli)\s*-{5,}|_{20,})\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|tr|wg|enc|rv|terusan)\s*:", re.IGNORECASE)
 # The labels of that header block: Gmail, Outlook and Apple Mail, in English and Indonesian.
 FORWARD_LABELS = {
     "from": "from",
@@ -46,14 +54,26 @@ FORWARD_LABELS = {
     "perihal": "subject",
 }
 HEADER_LINE = re.compile(r"^\s*\*?([A-Za-z]+)\*?\s*:\s*\*?\s*(.*)$")
-# Dates as those blocks write them, where the RFC form is not used.
+# Dates as those blocks write them, where the RFC form is not used (Indonesian names are
+# put in English first, and "10.15" becomes "10:15"). They carry no zone: the company's.
 FORWARD_DATE_FORMATS = (
     "%a, %b %d, %Y at %I:%M %p",  # Gmail: Mon, Dec 7, 2026 at 10:15 AM
+    "%a, %d %b %Y at %H:%M",  # Gmail in Indonesian: Sen, 7 Des 2026 pukul 10.15
     "%A, %B %d, %Y %I:%M %p",  # Outlook: Monday, December 7, 2026 10:15 AM
     "%A, %B %d, %Y %H:%M",
+    "%A, %d %B %Y %H:%M",  # Outlook in Indonesian: Senin, 07 Desember 2026 10.15
     "%d %B %Y at %H:%M:%S",  # Apple Mail: 7 December 2026 at 10:15:00
     "%B %d, %Y at %I:%M:%S %p",
 )
+INDONESIAN_DATE_WORDS = {
+    "senin": "Monday", "selasa": "Tuesday", "rabu": "Wednesday", "kamis": "Thursday", "jumat": "Friday",
+    "sabtu": "Saturday", "minggu": "Sunday", "sen": "Mon", "sel": "Tue", "rab": "Wed", "kam": "Thu",
+    "jum": "Fri", "sab": "Sat", "min": "Sun", "januari": "January", "februari": "February",
+    "maret": "March", "april": "April", "mei": "May", "juni": "June", "juli": "July", "agustus": "August",
+    "september": "September", "oktober": "October", "november": "November", "desember": "December",
+    "jan": "Jan", "feb": "Feb", "mar": "Mar", "apr": "Apr", "jun": "Jun", "jul": "Jul", "agu": "Aug",
+    "agt": "Aug", "ags": "Aug", "sep": "Sep", "okt": "Oct", "nov": "Nov", "des": "Dec", "pukul": "at",
+}  # fmt: skip
 
 
 class Unreadable(Exception):
@@ -69,6 +89,7 @@ class Letter:
     recipients: tuple[str, ...]  # To and Cc (never Bcc), lower-cased
     sent_at: str | None  # ISO 8601, from the Date header
     subject: str
+    text: str = ""  # the start of its own text (what a lead wrote, for an inquiry)
 
 
 @dataclass(frozen=True)
@@ -85,9 +106,8 @@ class Mail:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Mail:
         def letter(item: dict[str, Any]) -> Letter:
-            return Letter(
-                item["message_id"], tuple(item["senders"]), tuple(item["recipients"]), item["sent_at"], item["subject"]
-            )
+            senders, recipients = tuple(item["senders"]), tuple(item["recipients"])
+            return Letter(item["message_id"], senders, recipients, item["sent_at"], item["subject"], item["text"])
 
         forwarded = tuple(letter(item) for item in data.get("forwarded", []))
         return cls(letter(data["letter"]), forwarded, data["invitation"], data["text"], list(data["notes"]))
@@ -98,8 +118,8 @@ def mail_read(raw: bytes) -> Mail:
     try:
         message = message_from_bytes(raw, policy=policy.default)
         parts = _Parts(message)
-        text = parts.text()
-        letter = _letter(message, fallback_body=text)
+        text = clean_text(parts.text())
+        letter = _letter(message, text=text)
     except Unreadable:
         raise
     except Exception as exc:  # the parser's own failures on broken MIME: reported, never raised on
@@ -107,10 +127,18 @@ def mail_read(raw: bytes) -> Mail:
     forwarded = []
     for attached in parts.attached:
         with contextlib.suppress(Exception):  # an attached message without a sender adds nothing
-            forwarded.append(_letter(attached, fallback_body=""))
-    forwarded += _inline_forwards(text)
+            forwarded.append(_letter(attached, text=clean_text(_Parts(attached).text())))
+    if not parts.attached:
+        forwarded += _inline_forwards(text, strong_only=not FORWARD_SUBJECT.match(letter.subject))
     notes = sorted({type(defect).__name__ for defect in getattr(message, "defects", [])})
-    return Mail(letter, tuple(forwarded), parts.invitation(), text[:TEXT_LENGTH], notes)
+    return Mail(letter, tuple(forwarded), parts.invitation(), text, notes)
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store, its lines kept: undecodable bytes and NULs replaced, at most
+    TEXT_LENGTH characters."""
+    value = (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return value.replace("\r\n", "\n")[:TEXT_LENGTH]
 
 
 def clean(text: Any) -> str:
@@ -120,7 +148,7 @@ def clean(text: Any) -> str:
     return " ".join(value.split())
 
 
-def _letter(message: Message, *, fallback_body: str) -> Letter:
+def _letter(message: Message, *, text: str) -> Letter:
     senders = _addresses(message, "From")
     if not senders:
         raise Unreadable("no sender")
@@ -130,9 +158,9 @@ def _letter(message: Message, *, fallback_body: str) -> Letter:
     message_id = _message_id(_header(message, "Message-ID"))
     if not message_id:
         # A stable substitute: the same message read again (BCC and forward) gives the same.
-        parts = [",".join(senders), ",".join(recipients), sent_at or "", subject, fallback_body[:TEXT_LENGTH]]
+        parts = [",".join(senders), ",".join(recipients), sent_at or "", subject, text]
         message_id = "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return Letter(message_id, senders, recipients, sent_at, subject)
+    return Letter(message_id, senders, recipients, sent_at, subject, text)
 
 
 def _header(message: Message, name: str) -> str:
@@ -171,17 +199,20 @@ def _date(text: str) -> str | None:
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
-        when = None
-    if when is None:
-        for layout in FORWARD_DATE_FORMATS:
-            try:
-                when = datetime.strptime(text.replace("\u202f", " "), layout)
-                break
-            except ValueError:
-                continue
+        when = _block_date(text)
     if when is None:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+    return (when if when.tzinfo else when.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))).isoformat()
+
+
+def _block_date(text: str) -> datetime | None:
+    """A date as a forward's header block writes it, in English or Indonesian."""
+    words = re.sub(r"[A-Za-z]+", lambda m: INDONESIAN_DATE_WORDS.get(m.group(0).lower(), m.group(0)), text)
+    words = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", words.replace("\u202f", " "))
+    for layout in FORWARD_DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(" ".join(words.split()), layout)
+    return None
 
 
 class _Parts:
@@ -241,31 +272,42 @@ def _content(part: Message) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
-def _inline_forwards(text: str) -> list[Letter]:
+def _inline_forwards(text: str, *, strong_only: bool) -> list[Letter]:
     """The messages forwarded inline: after each marker line, the header block up to the
-    first blank line (From is needed; To, Cc, Date and Subject as given)."""
+    first blank line (From is needed; To, Cc, Date and Subject as given), then its text up to
+    the next marker. With `strong_only`, only after markers that say "forwarded" (not
+    Outlook's, which a reply quotes with too)."""
     found = []
-    for marker in FORWARD_MARKERS.finditer(text):
-        fields: dict[str, str] = {}
-        last = ""
-        for line in text[marker.end() :].lstrip("\n").split("\n"):
-            if not line.strip():
-                if fields:
-                    break
-                continue
-            match = HEADER_LINE.match(line)
-            label = FORWARD_LABELS.get(match.group(1).lower()) if match else None
-            if label:
-                fields[label], last = match.group(2).strip(), label
-            elif last in ("to", "cc") and line.startswith((" ", "\t")):
-                fields[last] += " " + line.strip()  # a long list folded onto the next line
-            else:
-                break
-        if "from" not in fields:
+    markers = list(FORWARD_MARKERS.finditer(text))
+    for index, marker in enumerate(markers):
+        if strong_only and not (marker.group("forward") or marker.group("apple")):
             continue
-        body = text[marker.end() :][:TEXT_LENGTH]
-        found.append(_block_letter(fields, body))
+        end = markers[index + 1].start() if index + 1 < len(markers) else len(text)
+        fields, body = _header_block(text[marker.end() : end])
+        if "from" in fields:
+            found.append(_block_letter(fields, body))
     return found
+
+
+def _header_block(section: str) -> tuple[dict[str, str], str]:
+    """The labelled lines at the start of `section`, and the text after them."""
+    fields: dict[str, str] = {}
+    last = ""
+    lines = section.lstrip("\n").split("\n")
+    for number, line in enumerate(lines):
+        if not line.strip():
+            if fields:
+                return fields, "\n".join(lines[number:]).strip()
+            continue
+        match = HEADER_LINE.match(line)
+        label = FORWARD_LABELS.get(match.group(1).lower()) if match else None
+        if label:
+            fields[label], last = match.group(2).strip(), label
+        elif last in ("to", "cc") and line.startswith((" ", "\t")):
+            fields[last] += " " + line.strip()  # a long list folded onto the next line
+        else:
+            return fields, "\n".join(lines[number:]).strip()
+    return fields, ""
 
 
 def _block_letter(fields: dict[str, str], body: str) -> Letter:
@@ -277,9 +319,13 @@ def _block_letter(fields: dict[str, str], body: str) -> Letter:
     recipients = tuple(dict.fromkeys(addresses(fields.get("to", "")) + addresses(fields.get("cc", ""))))
     sent_at = _date(fields.get("date", ""))
     subject = clean(fields.get("subject", ""))[:300]
-    parts = [",".join(senders), ",".join(recipients), fields.get("date", ""), subject, body]
-    message_id = "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return Letter(message_id, senders, recipients, sent_at, subject)
+    text = clean_text(body)
+    # A made-up id (the block has none): the same block read twice is the same message. A
+    # copy of it that arrived itself has its own id; services tell the two apart by sender,
+    # lead, subject and minute.
+    parts = [",".join(senders), ",".join(recipients), fields.get("date", ""), subject, text]
+    message_id = INLINE + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return Letter(message_id, senders, recipients, sent_at, subject, text)
 
 
 class _HtmlText(HTMLParser):

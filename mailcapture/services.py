@@ -27,7 +27,7 @@ from leads import services as leads_services
 from leads.models import OPEN, Inquiry, Lead, Touch
 from mailcapture.imap import Listed, MailboxError, Session, address_parse
 from mailcapture.models import CapturedMail, Mailbox
-from mailcapture.reading import Letter, Mail, Unreadable, clean, mail_read
+from mailcapture.reading import INLINE, Letter, Mail, Unreadable, clean, mail_read
 from teams import permissions
 from teams.models import User
 
@@ -71,11 +71,13 @@ def mail_fetch(*, now: datetime | None = None, url: str | None = None) -> Result
     held = Mailbox.objects.filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now), pk=mailbox.pk)
     if not held.update(leased_until=now + LEASE):
         return Result(busy=True)
-    result = Result()
     try:
         result = _read(mailbox, address, now)
-    except MailboxError as exc:
-        Mailbox.objects.filter(pk=mailbox.pk).update(checked_at=now, error=str(exc), leased_until=None)
+    except Exception as exc:
+        # The mailbox unreadable, or the database refusing a batch: what was stored stays, the
+        # next run starts after it; the mailbox is let go whatever went wrong.
+        error = str(exc) if isinstance(exc, MailboxError) else f"{type(exc).__name__}: {exc}"
+        Mailbox.objects.filter(pk=mailbox.pk).update(checked_at=now, error=clean(error)[:2000], leased_until=None)
         raise
     Mailbox.objects.filter(pk=mailbox.pk).update(checked_at=now, read_at=now, error="", leased_until=None)
     result.add(mails_retry(now=now))
@@ -181,7 +183,7 @@ def mails_process(*, mails: list[CapturedMail], now: datetime) -> Result:
 @dataclass
 class _Plan:
     touches: list[Touch]
-    inquiries: list[tuple[Lead, str]]
+    inquiries: list[tuple[Lead, Letter]]
     reason: str = ""
 
 
@@ -192,7 +194,8 @@ def _process(mails: list[CapturedMail], now: datetime) -> Result:
     leads = _leads(addresses)
     plans = {mail.pk: _plan(mail, read[mail.pk], users, leads, now) for mail in mails}
     source = {id(touch): pk for pk, plan in plans.items() for touch in plan.touches}
-    written = leads_services.touches_capture(touches=[t for plan in plans.values() for t in plan.touches], now=now)
+    planned = _copies_drop([touch for plan in plans.values() for touch in plan.touches])
+    written = leads_services.touches_capture(touches=planned, now=now)
     logged = defaultdict(int)
     for touch in written:
         logged[source[id(touch)]] += 1
@@ -264,14 +267,14 @@ def _plan(mail: CapturedMail, read: Mail, users: dict[str, User], leads: dict[st
             return _Plan([], [], Reason.UNKNOWN_SENDER)
         if not any(address in users for address in letter.recipients):
             return _Plan([], [], Reason.NO_USER)
-        return _Plan([], [(lead, _said(letter, read.text)) for lead in _asking(leads[sender])])
+        return _Plan([], [(lead, letter) for lead in _asking(leads[sender])])
     touches, inquiries, addressed = [], [], False
     for part in (letter, *read.forwarded):
         author = part.senders[0] if part.senders else ""
         if part is not letter and author in leads and author not in users:
             # A lead's message, forwarded by the user: the person wrote again.
             mine = [lead for lead in _asking(leads[author]) if permissions.can_work_lead(user, lead)]
-            inquiries += [(lead, _said(part, read.text)) for lead in mine]
+            inquiries += [(lead, part) for lead in mine]
             addressed = True
             continue
         for address in part.recipients:
@@ -308,24 +311,53 @@ def _asking(leads: list[Lead]) -> list[Lead]:
     return [lead for lead in leads if lead.status in OPEN] or leads[:1]
 
 
-def _said(letter: Letter, text: str) -> str:
-    return "\n".join(part for part in (letter.subject, text.strip()) if part)
+def _said(letter: Letter) -> str:
+    return "\n".join(part for part in (letter.subject, letter.text.strip()) if part)
 
 
 def _inquiries_record(mails: list[CapturedMail], plans: dict[int, _Plan], now: datetime) -> dict[int, int]:
-    """Record the planned inquiries, each message once on each lead (BCC and forward of the
-    same message, or a message read again under a new UIDVALIDITY, are one)."""
-    ids = {mail.message_id for mail in mails if plans[mail.pk].inquiries}
-    seen = set(
-        CapturedMail.objects.filter(message_id__in=ids, state=State.INQUIRY).values_list("message_id", flat=True)
-    )
+    """Record the planned inquiries: each message of a lead once on each lead, by its own
+    Message-ID (a copy of it and a rep's forward of it are one)."""
     asked: dict[int, int] = defaultdict(int)
     for mail in mails:
-        if mail.message_id in seen:
-            continue
-        for lead, message in plans[mail.pk].inquiries:
-            leads_services.inquiry_record(lead=lead, channel=Inquiry.Channel.EMAIL, message=message, now=now)
-            asked[mail.pk] += 1
-        if asked[mail.pk]:
-            seen.add(mail.message_id)
+        for lead, letter in plans[mail.pk].inquiries:
+            recorded = leads_services.inquiry_record(
+                lead=lead, channel=Inquiry.Channel.EMAIL, message=_said(letter), now=now, external_id=letter.message_id
+            )
+            asked[mail.pk] += recorded is not None
     return asked
+
+
+def _copies_drop(touches: list[Touch]) -> list[Touch]:
+    """The touches left once those that are another copy of a message already logged are
+    dropped: a message forwarded inline has no Message-ID of its own (reading.INLINE), so it
+    and a copy of it that came by BCC are told apart by their sender, lead, subject and minute.
+    One query for the batch."""
+    if not touches:
+        return touches
+    seen: dict[tuple[int, int, str], list[tuple[datetime, str]]] = defaultdict(list)
+    earlier = Touch.objects.filter(
+        lead_id__in={t.lead_id for t in touches},
+        user_id__in={t.user_id for t in touches},
+        notes__in={t.notes for t in touches},
+        origin=Touch.Origin.EMAIL,
+    )
+    if not any(touch.external_id.startswith(INLINE) for touch in touches):
+        earlier = earlier.filter(external_id__startswith=INLINE)  # only an inline copy can match
+    earlier = earlier.values_list("lead_id", "user_id", "notes", "occurred_at", "external_id")
+    for lead_id, user_id, notes, occurred_at, external_id in earlier:
+        seen[(lead_id, user_id, notes)].append((occurred_at, external_id))
+    kept = []
+    for touch in touches:
+        key = (touch.lead_id, touch.user_id, touch.notes)
+        inline = touch.external_id.startswith(INLINE)
+        if any(
+            abs(when - touch.occurred_at) < timedelta(minutes=1)
+            and (inline or other.startswith(INLINE))
+            and other != touch.external_id
+            for when, other in seen[key]
+        ):
+            continue
+        seen[key].append((touch.occurred_at, touch.external_id))
+        kept.append(touch)
+    return kept
