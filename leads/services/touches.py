@@ -30,39 +30,10 @@ UNDO_WINDOW = timedelta(minutes=5)
 TAP_KINDS = {"call": Touch.Kind.CALL, "whatsapp": Touch.Kind.MESSAGE}
 
 
-def touch_log(
-    *,
-    lead: Lead,
-    by: User,
-    kind: str,
-    occurred_at: datetime | None = None,
-    outcome: str = "",
-    notes: str = "",
-    user: User | None = None,
-    origin: str = Touch.Origin.MANUAL,
-    external_id: str = "",
-    now: datetime | None = None,
-) -> Touch:
-    """Record a follow-up on `lead` by `user` (default: `by`), at `occurred_at` (default: now).
-
-    Only an admin, or the lead's sales manager, names someone else (PermissionDenied
-    otherwise), who must be of the lead's team. It may not lie more than five minutes in the future
-    (clock skew), nor before the lead existed. The first touch moves a `new` lead to
-    `working`; the SLA engine hears of every touch. `origin` says how it was captured; a
-    touch with the `external_id` of one the lead already has is that one (`touch_record`).
-    """
-    touch, _created = touch_record(
-        lead=lead,
-        by=by,
-        kind=kind,
-        occurred_at=occurred_at,
-        outcome=outcome,
-        notes=notes,
-        user=user,
-        origin=origin,
-        external_id=external_id,
-        now=now,
-    )
+def touch_log(**fields: Any) -> Touch:
+    """Record a follow-up (`touch_record`, whose arguments it takes) and answer it: the one
+    already recorded for a repeated `external_id`."""
+    touch, _created = touch_record(**fields)
     return touch
 
 
@@ -79,9 +50,17 @@ def touch_record(
     external_id: str = "",
     now: datetime | None = None,
 ) -> tuple[Touch, bool]:
-    """`touch_log`, answering (touch, created): a repeated `external_id` on the same lead
-    (a message captured twice, an API client's retry) writes nothing and answers the touch
-    already recorded, with False. The lead's row lock orders two at once (PostgreSQL)."""
+    """Record a follow-up on `lead` by `user` (default: `by`), at `occurred_at` (default: now);
+    answers (touch, created).
+
+    Only an admin, or the lead's sales manager, names someone else (PermissionDenied
+    otherwise), who must be of the lead's team. It may not lie more than five minutes in the future
+    (clock skew), nor before the lead existed. The first touch moves a `new` lead to
+    `working`; the SLA engine hears of every touch. `origin` says how it was captured. A
+    repeated `external_id` on the same lead (a message captured twice, an API client's retry)
+    writes nothing and answers the touch already recorded, with False; the lead's row lock
+    orders two at once (PostgreSQL).
+    """
     now = now or timezone.now()
     user = user or by
     if not permissions.can_work_lead(by, lead):
