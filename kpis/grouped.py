@@ -135,6 +135,7 @@ class _Totals:
     clocks: dict[str, list[int]] = field(default_factory=lambda: {kind: [0, 0] for kind in CLOCK_KINDS})
     breaches: int = 0
     touches: list[int] = field(default_factory=lambda: [0, 0])  # all, captured
+    disputes: list[int] = field(default_factory=lambda: [0, 0])  # raised, overturned
     reasons: Counter = field(default_factory=Counter)
     sources: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     campaigns: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
@@ -142,8 +143,10 @@ class _Totals:
 
 def grouped_metrics(*, cards: Sequence[Card]) -> list[dict[str, Any]]:
     """For each card, in order: every metric of `metrics.BUILT_IN` (same keys, values and
-    order as `metrics.measure` for the team and period), `breaches`, and for a marketing
-    team `rejection_reasons`, `won_rate_by_source` and `won_rate_by_campaign`.
+    order as `metrics.measure` for the team and period), `breaches`, `captured_share`,
+    `disputes_raised` and `disputes_overturned`, and for a marketing team
+    `rejection_reasons` (overturned rejections left out), `won_rate_by_source` and
+    `won_rate_by_campaign`.
 
     Reads only. Six queries whatever the number of cards (on two connections at once on
     PostgreSQL, outside a transaction)."""
@@ -219,6 +222,7 @@ def _card(frame: _Frame, totals: _Totals, campaigns: dict[int, _Campaign]) -> di
     card = {name: values[name] for name in BUILT_IN}
     card["breaches"] = totals.breaches
     card["captured_share"] = rate(totals.touches[1], totals.touches[0])
+    card["disputes_raised"], card["disputes_overturned"] = totals.disputes
     if frame.kind == MARKETING:
         card["rejection_reasons"] = dict(sorted(totals.reasons.items()))
         card["won_rate_by_source"] = _won_rates(totals.sources)
@@ -389,15 +393,29 @@ def _span(bounds: list[datetime]) -> list[Any]:
     return [param(bounds[0]), param(bounds[-1])]
 
 
-# -- SLA compliance and breaches ---------------------------------------------------------------
+# -- SLA compliance and breaches; disputes --------------------------------------------------------
+DISPUTE_PARTS = {"raised": 0, "overturned": 1}
+
+
 def _slas(grid: _Grid, totals: list[_Totals]) -> None:
+    """Clocks and breaches by the team that owns or owes them; disputes raised and overturned
+    (SPEC §15), for the sales team of the disputed lead and the raiser's marketing team."""
     bounds = grid.bounds()
     clock_bucket, clock_params = bucket_sql("c.due_at", bounds)
     breach_bucket, breach_params = bucket_sql("b.due_at", bounds)
+    raised_bucket, raised_params = bucket_sql("d.raised_at", bounds)
+    ruled_bucket, ruled_params = bucket_sql("d.ruled_at", bounds)
     span = [param(bounds[0]), param(bounds[-1])]
-    sql = SLAS.format(clock_bucket=clock_bucket, breach_bucket=breach_bucket)
-    params = [*clock_params, False, *span, *breach_params, False, *span]
+    sql = SLAS.format(
+        clock_bucket=clock_bucket, breach_bucket=breach_bucket, raised_bucket=raised_bucket, ruled_bucket=ruled_bucket
+    )
+    params = [*clock_params, False, *span, *breach_params, False, *span, *raised_params, *span, *ruled_params, *span]
     for part, team, responsible_team, kind, k, n, breached in fetch(sql, params):
+        if part in DISPUTE_PARTS:
+            for frame in grid.by_team.get((SALES, team), []) + grid.by_team.get((MARKETING, responsible_team), []):
+                if grid.inside(bounds, k, frame.start, frame.end):
+                    totals[frame.index].disputes[DISPUTE_PARTS[part]] += n
+            continue
         if part == "clock":
             # A team's compliance counts the clocks of the team, whatever its kind.
             for frame in grid.by_team.get((SALES, team), []) + grid.by_team.get((MARKETING, team), []):

@@ -85,7 +85,7 @@ SELECT 'count', sales_team, campaign_team, creator_team, bucket, source, campaig
   FROM facts GROUP BY sales_team, campaign_team, creator_team, bucket, source, campaign_id
 UNION ALL
 SELECT 'reason', NULL, campaign_team, creator_team, bucket, r.reason, NULL, COUNT(*), NULL, NULL, NULL, NULL
-  FROM facts x JOIN leads_rejection r ON r.lead_id = x.id
+  FROM facts x JOIN leads_rejection r ON r.lead_id = x.id AND r.overturned_at IS NULL
  WHERE x.created_at >= %s AND (x.campaign_team IS NOT NULL OR x.creator_team IS NOT NULL)
  GROUP BY campaign_team, creator_team, bucket, r.reason
 UNION ALL
@@ -147,8 +147,10 @@ FIRST_RESPONSE_MEDIAN = """SELECT i, {median} FROM ({routes}) routes WHERE first
 FIRST_RESPONSE_VALUES = """SELECT sales_team, campaign_team, creator_team, bucket, first_assigned, first_touch
   FROM facts WHERE first_touch IS NOT NULL"""
 
-# Response, cadence and assignment clocks that fell due (met; breached, waived left out) by team, and
-# breaches that fell due, not waived, by sales team and by the marketing team that owed them.
+# Response, cadence and assignment clocks that fell due (met; breached, waived left out) by team;
+# breaches that fell due, not waived, by sales team and by the marketing team that owed them; and
+# disputes of rejections (SPEC §15) raised, and overturned, in the periods, by the sales team of
+# the disputed lead and the team of the person who raised it.
 SLAS = """SELECT 'clock', c.team_id, NULL, c.kind, {clock_bucket},
        COUNT(CASE WHEN c.state = 'met' THEN 1 END), COUNT(CASE WHEN c.state = 'breached' AND b.waived = %s THEN 1 END)
   FROM slas_clock c LEFT JOIN slas_breach b ON b.clock_id = c.id AND c.state = 'breached'
@@ -158,6 +160,16 @@ UNION ALL
 SELECT 'breach', b.team_id, b.responsible_team_id, NULL, {breach_bucket}, COUNT(*), NULL
   FROM slas_breach b
  WHERE b.waived = %s AND b.due_at >= %s AND b.due_at < %s
+ GROUP BY 2, 3, 5
+UNION ALL
+SELECT 'raised', l.team_id, u.team_id, NULL, {raised_bucket}, COUNT(*), NULL
+  FROM leads_dispute d JOIN leads_lead l ON l.id = d.lead_id JOIN teams_user u ON u.id = d.raised_by_id
+ WHERE d.raised_at >= %s AND d.raised_at < %s
+ GROUP BY 2, 3, 5
+UNION ALL
+SELECT 'overturned', l.team_id, u.team_id, NULL, {ruled_bucket}, COUNT(*), NULL
+  FROM leads_dispute d JOIN leads_lead l ON l.id = d.lead_id JOIN teams_user u ON u.id = d.raised_by_id
+ WHERE d.state = 'overturned' AND d.ruled_at >= %s AND d.ruled_at < %s
  GROUP BY 2, 3, 5"""
 
 # Touches in the cards' periods, and those not entered by hand (captured_share, SPEC §14).

@@ -31,7 +31,8 @@ SPEED_BUCKETS = [
 
 def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
     """Per source (or campaign, or an attribution key): leads, and the shares qualified, won
-    and rejected, with the rejection reasons; two queries."""
+    and rejected, with the rejection reasons (less those a dispute overturned, SPEC §15: such
+    a lead is no longer rejected either); two queries."""
     rows = (
         leads.values(field)
         .annotate(
@@ -44,7 +45,7 @@ def quality_by(leads: QuerySet[Lead], field: str) -> list[dict]:
     )
     reasons: dict[object, dict[str, int]] = defaultdict(dict)
     for key, reason, n in (
-        Rejection.objects.filter(lead__in=leads)
+        Rejection.objects.filter(lead__in=leads, overturned_at__isnull=True)  # a dispute overturned the others
         .values_list(f"lead__{field}", "reason")
         .annotate(n=Count("pk"))
         .order_by()

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 
 from kpis.formulas import REACHED_QUALIFIED, rate, roi
 from kpis.models import Kpi, Measurement, Metric
-from leads.models import Assignment, Campaign, Lead, Status, Touch
+from leads.models import Assignment, Campaign, Dispute, Lead, Status, Touch
 from slas.models import Breach, Sla
 from slas.selectors import clock_compliance
 from teams.models import Role, Team, User
@@ -204,6 +204,30 @@ def captured_share(scope: Scope, start: datetime, end: datetime) -> float | None
         total=Count("pk"), captured=Count("pk", filter=~Q(origin=Touch.Origin.MANUAL))
     )
     return rate(counts["captured"], counts["total"])
+
+
+def _disputes(scope: Scope) -> QuerySet[Dispute]:
+    """Disputes of a scope's side (SPEC §15): those a marketing team's people (or a person)
+    raised; those of a sales team's leads' rejections; every one, for the company."""
+    disputes = Dispute.objects.all()
+    if scope.user is not None:
+        return disputes.filter(raised_by=scope.user)
+    if scope.team is not None:
+        if scope.team.kind == Team.Kind.MARKETING:
+            return disputes.filter(raised_by__team=scope.team)
+        return disputes.filter(lead__team=scope.team)
+    return disputes
+
+
+def disputes_raised(scope: Scope, start: datetime, end: datetime) -> int:
+    """Disputes of rejections raised in the range, on the scope's side."""
+    return _disputes(scope).filter(raised_at__gte=start, raised_at__lt=end).count()
+
+
+def disputes_overturned(scope: Scope, start: datetime, end: datetime) -> int:
+    """Disputes ruled in the range that overturned the rejection, on the scope's side."""
+    overturned = _disputes(scope).filter(state=Dispute.State.OVERTURNED)
+    return overturned.filter(ruled_at__gte=start, ruled_at__lt=end).count()
 
 
 def manual(kpi: Kpi, scope: Scope, first: date, last: date) -> Decimal | None:

@@ -159,6 +159,9 @@ class Scorecard(models.Model):
     period_end = models.DateField(_("until (inclusive)"))
     computed_at = models.DateTimeField(_("computed"))
     metrics = models.JSONField(_("metrics"), default=dict)
+    # Set when something changed the card's figures after it was computed (a rejection
+    # overturned, SPEC §15); `kpis.scorecards.scorecards_refresh` recomputes it and clears it.
+    stale_at = models.DateTimeField(_("to recompute since"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-period_start", "team__name"]
@@ -166,6 +169,10 @@ class Scorecard(models.Model):
         verbose_name_plural = _("scorecards")
         constraints = [
             models.UniqueConstraint(fields=["team", "period", "period_start"], name="scorecard_once_per_period"),
+        ]
+        indexes = [
+            # The refresh job: the few cards waiting to be recomputed (none, most runs).
+            models.Index(fields=["stale_at"], condition=Q(stale_at__isnull=False), name="scorecard_stale_idx"),
         ]
 
     def __str__(self) -> str:

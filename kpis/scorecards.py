@@ -1,18 +1,23 @@
 """Team scorecards: computed by a nightly job (and on demand) and stored, so history is cheap.
 
 `scorecards_compute` stores one card per team and period (the current and the previous
-month and quarter, in the team's time zone). Idempotent: a recompute replaces the card
-(unique per team, period kind and start), never duplicates it. The metrics of all the
-cards are computed together (`kpis.grouped`), so a run costs the same few queries for 2
-teams or 50.
+month and quarter, in the team's time zone); `scorecards_refresh` recomputes the stored
+cards of any period that a later change marked stale (`scorecards_mark_stale`).
+Idempotent: a recompute replaces the card (unique per team, period kind and start), never
+duplicates it. The metrics of all the cards are computed together (`kpis.grouped`), so a
+run costs the same few queries for 2 teams or 50.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Q
 
 from kpis.grouped import Card, grouped_metrics
 from kpis.metrics import Scope
@@ -73,6 +78,57 @@ def scorecards_compute(*, now: datetime, teams: list[Team] | None = None) -> int
         update_fields=["period_end", "computed_at", "metrics"],
     )
     return len(rows)
+
+
+def scorecards_mark_stale(*, team_ids: Iterable[int | None], instants: Iterable[datetime], now: datetime) -> int:
+    """Mark for recomputing the stored cards of these teams whose period holds any of these
+    instants (as a date in each team's time zone): a change to their figures after they were
+    computed, such as a rejection overturned (SPEC §15). `scorecards_refresh` recomputes them
+    soon after, so that no request computes a card or waits on the broker. In the caller's
+    transaction; two statements. Returns the cards marked."""
+    team_ids = {team_id for team_id in team_ids if team_id is not None}
+    instants = list(instants)
+    held = Q(pk__in=[])
+    for team_id, zone in Team.objects.filter(pk__in=team_ids).values_list("pk", "timezone"):
+        for day in {instant.astimezone(ZoneInfo(zone)).date() for instant in instants}:
+            held |= Q(team_id=team_id, period_start__lte=day, period_end__gte=day)
+    return Scorecard.objects.filter(held).update(stale_at=now)
+
+
+REFRESH_BATCH = 200
+
+
+def scorecards_refresh(*, now: datetime, limit: int = REFRESH_BATCH) -> int:
+    """Recompute the stored cards marked stale (the oldest marks first, up to `limit`) and
+    clear their marks; returns the cards recomputed. A card of a period in progress is
+    computed up to today, as the nightly job computes it.
+
+    Safe twice or at once: the cards are locked (skipping those another run holds) in the
+    transaction that rewrites them, so a card marked again meanwhile waits for that run and
+    stays marked for the next. A constant number of statements whatever the number of cards
+    (`cards_metrics`); a run with nothing marked is one statement on a partial index."""
+    with transaction.atomic():
+        stale = list(
+            Scorecard.objects.filter(stale_at__isnull=False)
+            .select_related("team")
+            .order_by("stale_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))[:limit]
+        )
+        if not stale:
+            return 0
+        cards = [
+            Card(
+                team=card.team,
+                first=card.period_start,
+                last=min(card.period_end, now.astimezone(Scope(team=card.team).zone).date()),
+                period_last=card.period_end,
+            )
+            for card in stale
+        ]
+        for card, metrics in zip(stale, cards_metrics(cards=cards), strict=True):
+            card.metrics, card.computed_at, card.stale_at = _json(metrics), now, None
+        Scorecard.objects.bulk_update(stale, ["metrics", "computed_at", "stale_at"])
+    return len(stale)
 
 
 def card_metrics(*, team: Team, first: date, last: date) -> dict[str, Any]:

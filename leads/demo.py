@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from leads import services
-from leads.models import Campaign, Lead, Rejection, Source, Status, Touch
+from leads.models import Campaign, Dispute, Lead, Rejection, Source, Status, Touch
 from teams.models import Role, Team, User
 from teams.selectors import team_reps
 
@@ -136,7 +136,32 @@ def seed(*, now: datetime, start: datetime, count: int, seed: int) -> int:
             continue
         _lead(rng, team=team, by=marketer, campaigns=campaigns, created_at=created_at, now=now)
         created += 1
+    _disputes(marketer=marketer, manager=manager, now=now)
     return created
+
+
+def _disputes(*, marketer: User, manager: User, now: datetime) -> None:
+    """Marketing disputes three of the latest rejections (SPEC §15): the sales manager
+    overturns one (the lead goes back to Sales) and upholds one; the newest waits for a ruling."""
+    latest = list(Rejection.objects.select_related("lead__team").order_by("-at", "-pk")[:3])
+    notes = [
+        "The lead filled in our demo form twice; the second time with a working number.",
+        "A purchasing manager of a 200-person company: squarely our customer.",
+        "Same company as a lead we won last month: worth a call.",
+    ]
+    for number, rejection in enumerate(reversed(latest)):
+        raised = rejection.at + min(timedelta(hours=3), (now - rejection.at) / 3)
+        dispute = services.dispute_raise(lead=rejection.lead, by=marketer or manager, note=notes[number], now=raised)
+        managers = User.objects.filter(role=Role.SALES_MANAGER, team=rejection.lead.team, is_active=True)
+        ruler = managers.first() or User.objects.filter(role=Role.ADMIN, is_active=True).first()
+        if number == len(latest) - 1 or ruler is None:
+            continue  # the newest stays open
+        ruled = raised + min(timedelta(hours=20), (now - raised) / 2)
+        if number == 0:
+            ruling, why = Dispute.State.OVERTURNED, "Fair point: the new number answers. Back to the team."
+        else:
+            ruling, why = Dispute.State.UPHELD, "Checked again: a student, not a buyer."
+        services.dispute_rule(dispute=dispute, by=ruler, ruling=ruling, ruling_note=why, now=ruled)
 
 
 def _campaigns(*, marketing: Team, by: User, start: datetime) -> dict[str, Campaign]:

@@ -1,15 +1,17 @@
-"""Filters of the lead list, shared by the page, the CSV export and the API."""
+"""Filters of the lead list (shared by the page, the CSV export and the API), of the disputes
+page and API, and of the rejections page."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import ArrivedVia, Campaign, Lead, Source, Status
+from leads.models import DISPUTE_WINDOW, ArrivedVia, Campaign, Dispute, Lead, Rejection, Source, Status
 from salesmarketing.limits import INSTANT_VALIDATORS
+from slas.filters import IdFilter
 from slas.selectors import leads_with_clock_state
 from teams.models import Role, Team, User
 
@@ -118,3 +120,75 @@ class LeadFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value) | Q(company__icontains=value))
+
+
+class _Selects:
+    """Bootstrap's look for a filter form's choices (each filter says "Any" for no choice)."""
+
+    SELECTS: tuple[str, ...] = ()
+
+    @property
+    def form(self) -> forms.Form:
+        form = super().form
+        for name in self.SELECTS:
+            form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        return form
+
+
+class DisputeFilter(_Selects, django_filters.FilterSet):
+    """Filters of the disputes page and API (SPEC §15). `team` is either side's: the sales team
+    of the disputed lead, or the team of the person who raised it."""
+
+    SELECTS = ("state", "team")
+
+    state = django_filters.ChoiceFilter(choices=Dispute.State.choices, label=_("State"), empty_label=_("Any"))
+    team = django_filters.ModelChoiceFilter(
+        queryset=Team.objects.order_by("name").only("pk", "name"),
+        method="by_team",
+        label=_("Team"),
+        empty_label=_("Any"),
+    )
+    lead = IdFilter(field_name="lead_id", label=_("Lead"))
+    raised_by = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Raised by"))
+
+    class Meta:
+        model = Dispute
+        fields = ["state", "team", "lead", "raised_by"]
+
+    def by_team(self, queryset, name: str, value: Team):
+        return queryset.filter(Q(lead__team=value) | Q(raised_by__team=value)) if value else queryset
+
+
+class RejectionFilter(_Selects, django_filters.FilterSet):
+    """Filters of the rejections page: the lead's sales team, the reason, and those Marketing
+    may still dispute (within the window, the lead's latest, no dispute open)."""
+
+    SELECTS = ("team", "reason")
+
+    team = django_filters.ModelChoiceFilter(
+        field_name="lead__team",
+        queryset=Team.objects.filter(kind=Team.Kind.SALES).order_by("name").only("pk", "name"),
+        label=_("Sales team"),
+        empty_label=_("Any"),
+    )
+    reason = django_filters.ChoiceFilter(choices=Rejection.Reason.choices, label=_("Reason"), empty_label=_("Any"))
+    open = django_filters.BooleanFilter(
+        method="open_to_dispute",
+        label=_("Open to dispute"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    class Meta:
+        model = Rejection
+        fields = ["team", "reason", "open"]
+
+    def open_to_dispute(self, queryset, name: str, value: bool):
+        if not value:
+            return queryset
+        return queryset.filter(
+            pk=F("latest_id"),
+            lead__status=Status.REJECTED,
+            overturned_at__isnull=True,
+            disputed=False,
+            at__gte=timezone.now() - DISPUTE_WINDOW,
+        )

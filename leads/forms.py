@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Campaign, Lead, Rejection, Status, Touch
+from leads.models import Campaign, Dispute, Lead, Rejection, Status, Touch
 from salesmarketing.limits import MONEY
 from teams.models import Team, User
 
@@ -160,3 +160,42 @@ class CampaignForm(forms.ModelForm):
             "utm_campaign",
             Submit("save", _("Save campaign")),
         )
+
+
+class DisputeForm(forms.ModelForm):
+    """Dispute a lead's latest rejection: why it is wrong."""
+
+    class Meta:
+        model = Dispute
+        fields = ["note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note"].help_text = _("The sales team’s manager reads it and rules.")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class RulingForm(forms.Form):
+    """Rule on a dispute: the rejection stands (upheld) or not (overturned), and why."""
+
+    ruling = forms.ChoiceField(
+        choices=[
+            (Dispute.State.UPHELD, _("Uphold: the rejection stands")),
+            (Dispute.State.OVERTURNED, _("Overturn: the lead goes back to Sales")),
+        ],
+        widget=forms.RadioSelect,
+        label=_("Ruling"),
+    )
+    ruling_note = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason for the ruling")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "ruling-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

@@ -1,8 +1,10 @@
-"""Campaigns, leads, their assignments, follow-ups (touches), rejections and status changes."""
+"""Campaigns, leads, their assignments, follow-ups (touches), rejections and their disputes, and
+status changes."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -350,6 +352,9 @@ class Rejection(models.Model):
     note = models.TextField(_("note"), blank=True, max_length=2000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
     at = models.DateTimeField(_("when"))
+    # A dispute overturned it (SPEC §15): it stays on record, but leaves Marketing's rejection
+    # figures and the volume SLA's exclusions.
+    overturned_at = models.DateTimeField(_("overturned"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -362,6 +367,76 @@ class Rejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} · {self.lead}"
+
+
+# How long after a rejection Marketing may dispute it (SPEC §15): up to and including this much later.
+DISPUTE_WINDOW = timedelta(days=14)
+
+
+class Dispute(models.Model):
+    """Marketing disputes a rejection within 14 days of it; the sales team's manager (or an
+    admin) rules on it (SPEC §15). Overturned, the rejection no longer counts against
+    Marketing and the lead goes back to Sales."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Rejection upheld")
+        OVERTURNED = "overturned", _("Rejection overturned")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("lead"), db_index=False
+    )  # dispute_lead_idx
+    # Its disputes, and whether one is open (dispute_one_open_per_rejection for the open one).
+    rejection = models.ForeignKey(
+        Rejection, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("rejection")
+    )
+    # The API's `raised_by` filter; a marketing team's scorecard counts its people's disputes.
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(_("raised"))
+    note = models.TextField(_("why the rejection is wrong"), max_length=2000)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    ruled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ruled by"),
+        db_index=False,  # never looked up by; a user with rulings is kept (PROTECT), not deleted
+    )
+    ruled_at = models.DateTimeField(_("ruled"), null=True, blank=True)
+    ruling_note = models.TextField(_("reason for the ruling"), blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        constraints = [
+            # One open dispute per rejection, even for two raised at once; a ruled one may be
+            # followed by another while the rejection is still within its window.
+            models.UniqueConstraint(
+                fields=["rejection"], condition=Q(state="open"), name="dispute_one_open_per_rejection"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", ruled_at__isnull=True) | (~Q(state="open") & Q(ruled_at__isnull=False)),
+                name="dispute_ruled_unless_open",
+            ),
+        ]
+        indexes = [
+            # The lead's timeline and its page's dispute card; the API's `lead` filter.
+            models.Index(fields=["lead", "raised_at"], name="dispute_lead_idx"),
+            # The disputes page and API, newest first; scorecards: disputes raised in a period.
+            models.Index(fields=["-raised_at", "-id"], name="dispute_raised_idx"),
+            # The disputes page's "open" filter, newest first.
+            models.Index(fields=["-raised_at"], condition=Q(state="open"), name="dispute_open_idx"),
+            # Scorecards: disputes overturned in a period.
+            models.Index(fields=["ruled_at"], condition=Q(state="overturned"), name="dispute_overturned_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} · {self.lead}"
 
 
 class ImportBatch(models.Model):

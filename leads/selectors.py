@@ -11,7 +11,19 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from leads.models import OPEN, Assignment, Campaign, Inquiry, Lead, Rejection, Status, StatusChange, Touch
+from leads.models import (
+    DISPUTE_WINDOW,
+    OPEN,
+    Assignment,
+    Campaign,
+    Dispute,
+    Inquiry,
+    Lead,
+    Rejection,
+    Status,
+    StatusChange,
+    Touch,
+)
 from routing.models import Decision, Skip
 from salesmarketing.csv_export import csv_lines
 from slas.models import Clock
@@ -184,7 +196,7 @@ def campaign_teams(*, user: User) -> QuerySet[Team]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "created", "routing", "assignment", "inquiry", "touch", "status", "rejection"
+    kind: str  # "created", "routing", "assignment", "inquiry", "touch", "status", "rejection", "dispute", "ruling"
     item: Any
 
 
@@ -203,7 +215,8 @@ def lead_routing_decisions(*, lead: Lead) -> list[Decision]:
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened to a lead, newest first, in nine queries."""
+    """Everything that happened to a lead, newest first, in ten queries: a dispute of its
+    rejection shows when it was raised (`dispute`) and when it was ruled on (`ruling`)."""
     entries = [TimelineEntry(lead.created_at, "created", lead)]
     entries += [
         TimelineEntry(a.assigned_at, "assignment", a)
@@ -216,8 +229,87 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     entries += [TimelineEntry(r.at, "rejection", r) for r in Rejection.objects.filter(lead=lead).select_related("by")]
     entries += [TimelineEntry(d.created_at, "routing", d) for d in lead_routing_decisions(lead=lead)]
     entries += [TimelineEntry(i.at, "inquiry", i) for i in Inquiry.objects.filter(lead=lead)]
-    order = {"created": 0, "routing": 1, "assignment": 2, "inquiry": 3, "touch": 4, "rejection": 5, "status": 6}
+    for dispute in Dispute.objects.filter(lead=lead).select_related("raised_by", "ruled_by"):
+        dispute.lead = lead  # for the policy (the lead's team), without reading it again
+        entries.append(TimelineEntry(dispute.raised_at, "dispute", dispute))
+        if dispute.ruled_at is not None:
+            entries.append(TimelineEntry(dispute.ruled_at, "ruling", dispute))
+    # At one instant: a ruling before the routing it set off; a rejection before its status change.
+    order = {"ruling": -1, "created": 0, "routing": 1, "assignment": 2, "inquiry": 3, "touch": 4, "rejection": 5}
+    order |= {"dispute": 6, "status": 7}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
+
+
+# -- disputes of rejections (SPEC §15) ---------------------------------------------------------
+def dispute_deadline(*, rejection: Rejection) -> datetime:
+    """The last instant at which `rejection` may be disputed: DISPUTE_WINDOW after it (the
+    deadline itself is in time, a second later is not)."""
+    return rejection.at + DISPUTE_WINDOW
+
+
+@dataclass(frozen=True)
+class DisputePanel:
+    """Where a lead stands on disputes, for its page: its latest rejection (None: never
+    rejected), until when that may be disputed, the dispute open on it, and whether a
+    dispute may be raised now (rejected still, in time, none open; who may is the policy's)."""
+
+    rejection: Rejection | None
+    deadline: datetime | None
+    open_dispute: Dispute | None
+    in_time: bool
+
+
+def lead_dispute_panel(*, lead: Lead, timeline: list[TimelineEntry], now: datetime) -> DisputePanel:
+    """`DisputePanel` of a lead from its timeline (`lead_timeline`): no query of its own."""
+    rejections = [entry.item for entry in timeline if entry.kind == "rejection"]
+    if not rejections:
+        return DisputePanel(rejection=None, deadline=None, open_dispute=None, in_time=False)
+    latest = max(rejections, key=lambda rejection: (rejection.at, rejection.pk))
+    deadline = dispute_deadline(rejection=latest)
+    disputes = [entry.item for entry in timeline if entry.kind == "dispute"]
+    open_dispute = next((d for d in disputes if d.state == Dispute.State.OPEN and d.rejection_id == latest.pk), None)
+    in_time = lead.status == Status.REJECTED and open_dispute is None and now <= deadline
+    return DisputePanel(rejection=latest, deadline=deadline, open_dispute=open_dispute, in_time=in_time)
+
+
+def dispute_list(*, user: User) -> QuerySet[Dispute]:
+    """Disputes of the leads `user` may see (SPEC §1, §15), newest first, with what a row of
+    the disputes page shows (the lead's team, the rejection and who raised and ruled)."""
+    return (
+        Dispute.objects.filter(permissions.dispute_scope(user))
+        .select_related("lead__team", "rejection__by", "raised_by", "ruled_by")
+        .order_by("-raised_at", "-id")
+    )
+
+
+def rejection_list(*, user: User) -> QuerySet[Rejection]:
+    """Rejections of the leads `user` may see, newest first, each with its lead, `latest_id`
+    (its lead's latest rejection), `disputed` (a dispute is open) and `upheld` (a dispute of it
+    was ruled on and it stands): what `rejection_open_to_dispute` and the page read. One
+    statement a page."""
+    latest = Rejection.objects.filter(lead=OuterRef("lead_id")).order_by("-at", "-pk").values("pk")[:1]
+    disputes = Dispute.objects.filter(rejection=OuterRef("pk"))
+    return (
+        Rejection.objects.filter(permissions.lead_scope(user, prefix="lead__"))
+        .select_related("lead__team", "lead__campaign", "by")
+        .annotate(
+            latest_id=Subquery(latest),
+            disputed=Exists(disputes.filter(state=Dispute.State.OPEN)),
+            upheld=Exists(disputes.filter(state=Dispute.State.UPHELD)),
+        )
+        .order_by("-at", "-id")
+    )
+
+
+def rejection_open_to_dispute(*, rejection: Rejection, now: datetime) -> bool:
+    """Whether a rejection of `rejection_list` may be disputed at `now` (who may is the policy's)."""
+    return (
+        rejection.pk == rejection.latest_id
+        and rejection.lead.status == Status.REJECTED
+        and rejection.overturned_at is None
+        and not rejection.disputed
+        and now <= dispute_deadline(rejection=rejection)
+    )
 
 
 def lead_owner_choices(*, user: User, teams: QuerySet) -> QuerySet[User]:

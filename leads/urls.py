@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views, views_campaigns, views_import, views_taps
+from leads import views, views_campaigns, views_disputes, views_import, views_taps
 
 app_name = "leads"
 urlpatterns = [
@@ -23,6 +23,10 @@ urlpatterns = [
     path("<int:pk>/route/", views.lead_route, name="route"),
     path("<int:pk>/reject/", views.lead_reject, name="reject"),
     path("<int:pk>/status/", views.lead_status, name="status"),
+    path("<int:pk>/dispute/", views_disputes.dispute_raise, name="dispute_raise"),
+    path("rejections/", views_disputes.rejection_list, name="rejections"),
+    path("disputes/", views_disputes.dispute_list, name="disputes"),
+    path("disputes/<int:pk>/rule/", views_disputes.dispute_rule, name="dispute_rule"),
     path("campaigns/", views_campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/", views_campaigns.campaign_form, name="campaign_create"),
     path("campaigns/<int:pk>/", views_campaigns.campaign_detail, name="campaign_detail"),

@@ -24,12 +24,14 @@ from leads.filters import LeadFilter
 from leads.forms import (
     AssignForm,
     BulkAssignForm,
+    DisputeForm,
     LeadForm,
     RejectForm,
+    RulingForm,
     StatusForm,
     TouchForm,
 )
-from leads.models import Lead, Touch
+from leads.models import Lead, Status, Touch
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors as sla_selectors
 from teams import permissions
@@ -171,12 +173,22 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     user = request.user
+    now = timezone.now()
     can_work = permissions.can_work_lead(user, lead)
     can_assign = permissions.can_assign_lead(user, lead, owner=None) and permissions.role_of(user) != Role.SALES_REP
+    timeline = selectors.lead_timeline(lead=lead)
+    dispute = selectors.lead_dispute_panel(lead=lead, timeline=timeline, now=now)
     return {
         "lead": lead,
-        "clocks": sla_selectors.lead_clocks(lead_id=lead.pk, now=timezone.now()),
-        "timeline": selectors.lead_timeline(lead=lead),
+        "clocks": sla_selectors.lead_clocks(lead_id=lead.pk, now=now),
+        "timeline": timeline,
+        # Disputes of its rejection (SPEC §15): raised by Marketing, ruled on by Sales.
+        "dispute": dispute,
+        "can_raise_dispute": lead.status == Status.REJECTED and permissions.can_raise_dispute(user, lead),
+        "can_rule_dispute": dispute.open_dispute is not None
+        and permissions.can_rule_dispute(user, dispute.open_dispute),
+        "dispute_form": forms.get("dispute_form") or DisputeForm(),
+        "ruling_form": RulingForm(),
         "duplicates": selectors.lead_duplicates(lead=lead, user=user)[:5],
         "can_work": can_work and not lead.is_closed,
         "can_edit": can_work,

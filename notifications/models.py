@@ -24,7 +24,8 @@ class Kind(models.TextChoices):
 
 
 class Notification(models.Model):
-    """Something a person should know, about a lead, a breach, a lead's SLA clock or a webhook."""
+    """Something a person should know, about a lead, a breach, a lead's SLA clock, a dispute or a
+    webhook."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -65,6 +66,16 @@ class Notification(models.Model):
         verbose_name=_("inquiry"),
         db_index=False,
     )  # notification_once_per_inquiry
+    # Each dispute tells each person once that it was opened, and once that it was ruled on.
+    dispute = models.ForeignKey(
+        "leads.Dispute",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dispute"),
+        db_index=False,
+    )  # notification_once_per_dispute
     webhook = models.ForeignKey(
         "webhooks.Webhook", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("webhook")
     )
@@ -97,13 +108,18 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user", "kind", "lead"],
-                condition=Q(breach__isnull=True, clock__isnull=True, inquiry__isnull=True),
+                condition=Q(breach__isnull=True, clock__isnull=True, inquiry__isnull=True, dispute__isnull=True),
                 name="notification_once_per_lead",
             ),
             models.UniqueConstraint(
                 fields=["inquiry", "kind", "user"],
                 condition=Q(inquiry__isnull=False),
                 name="notification_once_per_inquiry",
+            ),
+            models.UniqueConstraint(
+                fields=["dispute", "kind", "user"],
+                condition=Q(dispute__isnull=False),
+                name="notification_once_per_dispute",
             ),
         ]
         indexes = [

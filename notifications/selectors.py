@@ -25,6 +25,7 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
         "clock__sla",
         "webhook",
         "inquiry",
+        "dispute__raised_by",
     )
 
 
@@ -73,6 +74,12 @@ def notification_text(notification: Notification) -> str:
             **names,
             "channel": notification.inquiry.get_channel_display(),
         }
+    if kind == Kind.DISPUTE_OPENED and notification.dispute is not None:
+        return _("%(who)s disputes the rejection of “%(lead)s”.") % {**names, "who": notification.dispute.raised_by}
+    if kind == Kind.DISPUTE_RULED and notification.dispute is not None:
+        if notification.dispute.state == "overturned":
+            return _("The rejection of “%(lead)s” was overturned: the lead goes back to Sales.") % names
+        return _("The rejection of “%(lead)s” was upheld.") % names
     if kind == Kind.WEBHOOK_SWITCHED_OFF:
         return _("The webhook “%(webhook)s” was switched off: its receiver failed everything for 24 hours.") % {
             "webhook": notification.webhook
@@ -81,10 +88,14 @@ def notification_text(notification: Notification) -> str:
 
 
 def notification_link(notification: Notification) -> str:
-    """Where a notification leads: its breach in the breach list, else its lead's page."""
+    """Where a notification leads: its breach in the breach list, a dispute opened to the
+    disputes page (where it is ruled on), else its lead's page."""
     if notification.breach_id is not None:
         key = {"lead": notification.lead_id} if notification.lead_id else {"sla": notification.breach.sla_id}
         return f"{reverse('slas:breaches')}?{urlencode(key)}"
+    if notification.kind == Kind.DISPUTE_OPENED and notification.lead_id is not None:
+        # To the disputes page, where the sales manager rules on it.
+        return f"{reverse('leads:disputes')}?{urlencode({'lead': notification.lead_id})}"
     if notification.lead_id is not None:
         return reverse("leads:detail", args=[notification.lead_id])
     if notification.webhook_id is not None:

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value
 
-from leads.models import Assignment, Inquiry, Lead
+from leads.models import Assignment, Dispute, Inquiry, Lead
 from notifications.models import Kind, Notification
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Delivery, Sla
@@ -79,6 +79,34 @@ def inquiry_notify(*, inquiry: Inquiry, now: datetime) -> int:
     row = _row(Kind.INQUIRY, user=F("person"), lead=F("pk"), now=now)
     row["inquiry_id"] = Value(inquiry.pk, output_field=IntegerField())
     return insert_select(Notification, told.exclude(Exists(unread)), row)
+
+
+def dispute_opened_notify(*, dispute: Dispute, now: datetime) -> int:
+    """Tell Sales that Marketing disputes a rejection: the active sales managers of the lead's
+    team, who rule on it, and the person who rejected the lead (not whoever raised it). Once
+    per person and dispute, however often it is called. One statement."""
+    told = User.objects.filter(
+        Q(role=Role.SALES_MANAGER, team_id=dispute.lead.team_id) | Q(pk=dispute.rejection.by_id), is_active=True
+    ).exclude(pk=dispute.raised_by_id)
+    return insert_select(Notification, told, _dispute_row(Kind.DISPUTE_OPENED, dispute=dispute, now=now))
+
+
+def dispute_ruled_notify(*, dispute: Dispute, now: datetime) -> int:
+    """Tell Marketing how a dispute was ruled: whoever raised it, and the active marketing
+    managers of the lead's campaign's team and of the raiser's team (not whoever ruled). Once
+    per person and dispute, however often it is called. One statement."""
+    teams = {dispute.lead.campaign.team_id if dispute.lead.campaign_id else None, dispute.raised_by.team_id} - {None}
+    told = User.objects.filter(
+        Q(pk=dispute.raised_by_id) | Q(role=Role.MARKETING_MANAGER, team_id__in=teams), is_active=True
+    ).exclude(pk=dispute.ruled_by_id)
+    return insert_select(Notification, told, _dispute_row(Kind.DISPUTE_RULED, dispute=dispute, now=now))
+
+
+def _dispute_row(kind: str, *, dispute: Dispute, now: datetime) -> dict:
+    """A notification of `dispute` for each user of the source rows."""
+    row = _row(kind, user=F("pk"), lead=Value(dispute.lead_id, output_field=IntegerField()), now=now)
+    row["dispute_id"] = Value(dispute.pk, output_field=IntegerField())
+    return row
 
 
 def webhook_switched_off_notify(*, webhook_id: int, now: datetime) -> int:
@@ -210,7 +238,13 @@ def notifications_read_all(*, user: User, now: datetime) -> int:
 
 
 def _row(
-    kind: str, *, user: F, now: datetime, lead: F | None = None, breach: F | None = None, clock: F | None = None
+    kind: str,
+    *,
+    user: F,
+    now: datetime,
+    lead: F | Value | None = None,
+    breach: F | None = None,
+    clock: F | None = None,
 ) -> dict:
     """Every column of a notification written by INSERT … SELECT, in order, with the
     expressions on the source rows that fill `user`, `lead` (default: their `lead_id`),

@@ -332,6 +332,11 @@ _webhooks_every = env.float("WEBHOOK_DELIVER_EVERY_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-slas": {"task": "slas.evaluate_slas", "schedule": env.float("SWEEP_EVERY_SECONDS", default=300.0)},
     "compute-scorecards": {"task": "kpis.compute_scorecards", "schedule": crontab(hour=1, minute=15)},
+    # Cards a change marked stale since they were computed (a rejection overturned, SPEC §15).
+    "refresh-scorecards": {
+        "task": "kpis.refresh_scorecards",
+        "schedule": env.float("SCORECARD_REFRESH_EVERY_SECONDS", default=60.0),
+    },
     # Hourly, so each team gets its digest at its own Monday 08:00 whatever its time zone.
     "send-digests": {"task": "slas.send_digests", "schedule": _digest_every or crontab(minute=2)},
     "send-notification-email": {

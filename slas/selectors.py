@@ -272,13 +272,16 @@ def breach_export_lines(*, breaches: QuerySet[Breach]) -> Iterator[str]:
 
 def _counted_leads(*, sla: Sla, start: datetime, end: datetime) -> Q:
     """Leads of the SLA's sales team created in [start, end) that count for it: of its
-    sources, and (unless it counts them) not rejected as duplicate or spam."""
+    sources, and (unless it counts them) not rejected as duplicate or spam, a rejection that a
+    dispute overturned (SPEC §15) excepted."""
     counted = Q(team_id=sla.team_id, created_at__gte=start, created_at__lt=end)
     if sla.sources:
         counted &= Q(source__in=sla.sources)
     if not sla.count_rejected:
         junk = Rejection.objects.filter(
-            lead_id=OuterRef("pk"), reason__in=[Rejection.Reason.DUPLICATE, Rejection.Reason.SPAM]
+            lead_id=OuterRef("pk"),
+            reason__in=[Rejection.Reason.DUPLICATE, Rejection.Reason.SPAM],
+            overturned_at__isnull=True,
         )
         counted &= ~(Q(status=Status.REJECTED) & Q(Exists(junk)))
     return counted

@@ -1,8 +1,9 @@
 """Writes of the leads app: the only code that creates or changes campaigns, leads,
-assignments, touches and rejections. Each function validates, writes in one
+assignments, touches, rejections and their disputes. Each function validates, writes in one
 transaction, and calls the SLA engine's hooks (`slas.services`) itself."""
 
 from leads.services.campaigns import campaign_create, campaign_update
+from leads.services.disputes import dispute_raise, dispute_rule
 from leads.services.importing import ImportReport, RowError, import_commit, import_preview, leads_import
 from leads.services.inquiries import inquiry_record
 from leads.services.leads import (
@@ -36,6 +37,8 @@ __all__ = [
     "RowError",
     "campaign_create",
     "campaign_update",
+    "dispute_raise",
+    "dispute_rule",
     "import_commit",
     "import_preview",
     "inquiry_record",

@@ -325,7 +325,8 @@ def _record(
     if state.changed_members:
         Member.objects.bulk_update(state.changed_members.values(), ["current", "last_turn"])
     nobody = [lead for lead, choice in zip(leads, choices, strict=True) if choice.owner_id is None]
-    if nobody and trigger in (Trigger.CREATED, Trigger.ESCALATION):  # a manager asking sees it on the page
+    # A manager asking sees it on the page; a lead back from a dispute waits like a new one.
+    if nobody and trigger in (Trigger.CREATED, Trigger.ESCALATION, Trigger.DISPUTE):
         notifications.no_rep_notify(leads=nobody, now=now)
     return Decision.objects.bulk_create(
         [

@@ -32,7 +32,7 @@ from leads import services as leads
 from leads.models import Rejection
 from slas import services as slas
 from slas.models import Breach
-from teams.models import Role, Team
+from teams.models import Role, Team, User
 from tests.factories import CampaignFactory, LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,8 @@ def reference_card(*, team: Team, first: date, last: date) -> dict[str, Any]:
     values: dict[str, Any] = {name: function(scope, start, end) for name, function in metrics.BUILT_IN.items()}
     values["breaches"] = metrics.breaches(scope, start, end)
     values["captured_share"] = metrics.captured_share(scope, start, end)
+    values["disputes_raised"] = metrics.disputes_raised(scope, start, end)
+    values["disputes_overturned"] = metrics.disputes_overturned(scope, start, end)
     if team.kind == Team.Kind.SALES:
         values["leads_received"] = values[Metric.LEADS_CREATED]
         values["quota"] = _target_sum(team, Metric.REVENUE_WON, first, last)
@@ -56,7 +58,8 @@ def reference_card(*, team: Team, first: date, last: date) -> dict[str, Any]:
         rejected = values[Metric.REJECTION_RATE]
         values["acceptance_rate"] = None if rejected is None else 1 - rejected
         leads_in = metrics.scoped_leads(scope).filter(created_at__gte=start, created_at__lt=end)
-        reasons = Rejection.objects.filter(lead__in=leads_in).values_list("reason").annotate(n=Count("pk"))
+        reasons = Rejection.objects.filter(lead__in=leads_in, overturned_at__isnull=True)
+        reasons = reasons.values_list("reason").annotate(n=Count("pk"))
         values["rejection_reasons"] = dict(reasons.order_by())
         values["won_rate_by_source"] = _won_rate_by(leads_in, "source")
         values["won_rate_by_campaign"] = _won_rate_by(leads_in, "campaign__name")
@@ -206,8 +209,31 @@ def _close(rng, lead, owner, admin, at: datetime) -> None:
         if rng.random() < 0.3:  # reopened, and rejected again
             leads.lead_status_change(lead=lead, by=admin, status="working", now=at + timedelta(hours=2))
             leads.lead_reject(lead=lead, by=admin, reason="bad_contact", now=at + timedelta(hours=3))
+        elif at + timedelta(days=3) < NOW:  # disputed by Marketing (SPEC §15), mostly
+            _dispute(random.Random(lead.pk), lead, admin, at)
     elif roll < 0.65:
         leads.lead_status_change(lead=lead, by=owner, status="lost", now=at)
+
+
+def _dispute(rng, lead, admin, at: datetime) -> None:
+    """A marketer (or an admin, of no team) disputes the rejection; most are ruled on a day or
+    two later, some overturned (the lead routed again), some across a period's end. Its own
+    `rng`, so that the company's other data stays as it was."""
+    if rng.random() < 0.3:
+        return  # not disputed
+    raiser = rng.choice([*User.objects.filter(role=Role.MARKETER).order_by("pk"), admin])
+    raised = at + timedelta(hours=rng.uniform(1, 30))
+    dispute = leads.dispute_raise(lead=lead, by=raiser, note="A good lead.", now=raised)
+    if rng.random() < 0.2:
+        return  # still open
+    ruling = rng.choice(["upheld", "overturned", "overturned"])
+    leads.dispute_rule(
+        dispute=dispute,
+        by=admin,
+        ruling=ruling,
+        ruling_note="Looked again.",
+        now=raised + timedelta(hours=rng.uniform(1, 48)),
+    )
 
 
 def every_card(teams: list[Team]) -> list[Card]:
@@ -237,7 +263,7 @@ def test_grouped_cards_equal_the_per_team_metrics(seed):
         assert_same(one, reference, card)
     # The data reaches every branch: a test that compared empty cards would prove nothing.
     numbers = [(key, value) for card in expected for key, value in card.items()]
-    for key in (*metrics.BUILT_IN, "breaches", "quota", "growth_target"):
+    for key in (*metrics.BUILT_IN, "breaches", "quota", "growth_target", "disputes_raised", "disputes_overturned"):
         assert any(value not in (None, 0, {}) for name, value in numbers if name == key), key
     assert any(card.get("rejection_reasons") for card in expected)
     assert any(len(card.get("won_rate_by_campaign", {})) > 2 for card in expected)

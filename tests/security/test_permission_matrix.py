@@ -61,7 +61,7 @@ from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard, Target
 from kpis.scorecards import scorecards_compute
 from leads import services as lead_services
-from leads.models import Assignment, Campaign, ImportBatch, Lead, Touch
+from leads.models import Assignment, Campaign, Dispute, ImportBatch, Lead, Touch
 from notifications.models import Notification
 from routing import services as routing_services
 from routing.models import Decision, Rule
@@ -263,6 +263,8 @@ PROBES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "whatsapp_numbers": lambda w: WhatsAppNumber.objects.count(),
     "whatsapp_number": lambda w: _row(WhatsAppNumber, w["whatsapp_number"].pk, "name", "active"),
     "inbound_event": lambda w: _row(InboundEvent, w["inbound_event"].pk, "state", "attempts"),
+    "disputes": lambda w: Dispute.objects.count(),
+    "dispute": lambda w: _row(Dispute, w["dispute"].pk, "state", "ruled_at"),
 }
 
 CASES = list(_cases())
@@ -336,6 +338,16 @@ def _build_world() -> dict[str, Any]:
     )  # fmt: skip
     company_kpi = kpi_services.kpi_create(by=admin, name="Revenue won", metric="revenue_won")
     team_kpi = kpi_services.kpi_create(by=manager, name="Demos booked", metric="manual", team=sales_team)
+    # Two leads `sales_rep` rejected yesterday (SPEC §15): one to dispute, one disputed already.
+    rejected_lead, disputed_lead = (
+        LeadFactory(name=name, team=sales_team, owner=rep, campaign=campaign, created_at=now - timedelta(days=3))
+        for name in ("Dewi Lestari", "Budi Hartono")
+    )
+    for rejected in (rejected_lead, disputed_lead):
+        lead_services.lead_reject(lead=rejected, by=rep, reason="spam", now=now - timedelta(days=1))
+    dispute = lead_services.dispute_raise(
+        lead=disputed_lead, by=users["marketer"], note="A real buyer", now=now - timedelta(hours=12)
+    )
     return {
         **users,
         "sales_team": sales_team,
@@ -348,6 +360,8 @@ def _build_world() -> dict[str, Any]:
             lead=lead, user=rep, kind="call", origin="click", occurred_at=now, created_at=timezone.now()
         ),
         "unassigned_lead": LeadFactory(name="Agus Wijaya", team=sales_team, created_at=now - timedelta(hours=3)),
+        "rejected_lead": rejected_lead,
+        "dispute": dispute,
         "response_sla": response_sla,
         "volume_sla": volume_sla,
         "breach": Breach.objects.get(lead=lead),
@@ -612,4 +626,7 @@ def test_the_world_is_what_the_table_assumes(world):
     assert world["other_rep"].team_id == rep.team_id and world["other_manager"].team_id != rep.team_id
     assert world["volume_sla"].from_team_id == world["marketing_manager"].team_id == world["campaign"].team_id
     assert world["team_kpi"].team_id == world["target"].team_id == world["scorecard"].team_id == rep.team_id
+    for rejected in (world["rejected_lead"], world["dispute"].lead):
+        assert (rejected.status, rejected.owner_id, rejected.team_id) == ("rejected", rep.pk, rep.team_id)
+    assert world["dispute"].state == "open" and world["dispute"].raised_by_id == world["marketer"].pk
     assert isinstance(world["today"], date)
