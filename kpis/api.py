@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from kpis import selectors, services
+from kpis.capacity import capacity_ahead
+from kpis.economics import breach_cost
 from kpis.metrics import UNITS
 from kpis.models import Kpi, Measurement, Scorecard, Target
 from teams import permissions
 from teams.models import Team
+from teams.selectors import own_sales_team
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -178,3 +184,93 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Scorecard.objects.filter(permissions.scorecard_scope(self.request.user)).order_by(
             "-period_start", "team__name"
         )
+
+
+# -- settling the argument (SPEC §15) ------------------------------------------------------------
+class InsightTeamSerializer(serializers.Serializer):
+    """The `?team=` of a team's insight: a sales team; the requester's own when not given."""
+
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+
+    def validate_team(self, team: Team) -> Team:
+        if team.kind != Team.Kind.SALES:
+            raise serializers.ValidationError(_("These figures are for sales teams; this is a marketing team."))
+        return team
+
+
+class BreachCostSerializer(serializers.Serializer):
+    team = serializers.IntegerField(source="team.pk")
+    since = serializers.DateTimeField(help_text=_("Leads first assigned from this instant …"))
+    until = serializers.DateTimeField(help_text=_("… until this one (excluded)."))
+    currency = serializers.CharField()
+    met_leads = serializers.IntegerField(help_text=_("Leads with a response or cadence SLA met and no breach."))
+    met_won_rate = serializers.FloatField(allow_null=True)
+    breached_leads = serializers.IntegerField(
+        help_text=_("Leads with a breach of a response or cadence SLA that was not waived.")
+    )
+    breached_won_rate = serializers.FloatField(allow_null=True)
+    median_won_value = serializers.CharField(allow_null=True, help_text=_("A decimal string, in the currency."))
+    cost_per_breach = serializers.CharField(
+        allow_null=True,
+        help_text=_("A decimal string in the currency's unit; null while there is not enough data (see reason)."),
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text=_("Why the cost is null: not_enough_data or no_won_value; null when it is known.")
+    )
+    reason_text = serializers.CharField(allow_null=True, help_text=_("The reason in a sentence, in your language."))
+
+
+class CapacityMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    business_hours = serializers.FloatField(help_text=_("The team's working time in the month, in hours (2 decimals)."))
+    rep_hours = serializers.FloatField(help_text=_("Summed over its reps, less their time off, in hours (2 decimals)."))
+    reps = serializers.IntegerField(help_text=_("Sales reps on the month's last day."))
+    expected_leads = serializers.FloatField(allow_null=True, help_text=_("What its volume SLAs expect (2 decimals)."))
+    leads_per_rep_hour = serializers.FloatField(allow_null=True, help_text=_("4 decimals."))
+    average_before = serializers.FloatField(
+        allow_null=True, help_text=_("Leads per rep-hour, on average over the three months before.")
+    )
+    warning = serializers.BooleanField(help_text=_("More than 25 % above the average of the three months before."))
+
+
+class CapacitySerializer(serializers.Serializer):
+    team = serializers.IntegerField()
+    months = CapacityMonthSerializer(many=True)
+
+
+class _TeamInsightView(APIView):
+    """GET with `?team=` (a sales team id; default the requester's own team): 400 for a bad or
+    missing team, 404 for a team whose figures the requester may not see."""
+
+    permission_classes = [IsAuthenticated]
+
+    def team(self, request: Request) -> Team:
+        query = InsightTeamSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        team = query.validated_data.get("team") or own_sales_team(user=request.user)
+        if team is None:
+            raise ValidationError({"team": [_("Name a sales team.")]})
+        if not permissions.can_see_team_insights(request.user, team):
+            raise NotFound
+        return team
+
+
+TEAM_PARAMETER = OpenApiParameter("team", int, description=_("A sales team; default: your own."))
+
+
+class BreachCostView(_TeamInsightView):
+    """What a breach costs a sales team (SPEC §15)."""
+
+    @extend_schema(summary="What a breach costs", parameters=[TEAM_PARAMETER], responses=BreachCostSerializer)
+    def get(self, request: Request) -> Response:
+        cost = breach_cost(team=self.team(request), now=timezone.now())
+        return Response(BreachCostSerializer(cost).data)
+
+
+class CapacityView(_TeamInsightView):
+    """A sales team's capacity in this and the next two months (SPEC §15)."""
+
+    @extend_schema(summary="Capacity ahead", parameters=[TEAM_PARAMETER], responses=CapacitySerializer)
+    def get(self, request: Request) -> Response:
+        capacity = capacity_ahead(team=self.team(request), now=timezone.now())
+        return Response(CapacitySerializer(capacity).data)

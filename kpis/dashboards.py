@@ -7,8 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from kpis import metrics, selectors
+from kpis.capacity import capacity_ahead_for
+from kpis.economics import last_week_costs
 from kpis.metrics import Scope, scope_range
 from kpis.models import Metric, Scorecard, Target
 from leads.models import OPEN, Lead, Status, Touch
@@ -52,8 +56,14 @@ def dashboard_for(*, user: User, now: datetime) -> dict[str, Any]:
         context.update(_rep(user=user, now=now))
     elif role == Role.SALES_MANAGER and team is not None:
         context.update(_sales_manager(team=team, user=user, now=now))
+        if team.kind == Team.Kind.SALES:
+            context["settling"] = settling_panels(teams=[team], now=now)
     elif role in {Role.MARKETING_MANAGER, Role.MARKETER} and team is not None:
         context.update(_marketing(team=team, now=now))
+        if role == Role.MARKETING_MANAGER:  # the sales teams its volume SLAs deliver to
+            owed = [item["sla"] for item in context["volume"]]
+            teams = sorted({sla.team for sla in owed}, key=lambda t: (t.name, t.pk))
+            context["settling"] = settling_panels(teams=teams, now=now, volume_slas=owed)
     elif role == Role.ADMIN:
         first = period_bounds(now.date(), "month")[0]
         context["cards"] = Scorecard.objects.filter(period="month", period_start=first).select_related("team")
@@ -111,6 +121,53 @@ def _marketing(*, team: Team, now: datetime) -> dict[str, Any]:
         "delivered": metrics.leads_created(scope, start, end),
         "acceptance": None if rejected is None else 1 - rejected,
         "kpi_rows": targets_in_force(targets=Target.objects.filter(team=team), now=now),
+    }
+
+
+def settling_panels(*, teams: list[Team], now: datetime, volume_slas: list | None = None) -> list[dict[str, Any]]:
+    """For each of `teams` (sales teams), what last week's breaches cost and its capacity
+    ahead (SPEC §15), as the dashboard shows them to both teams' managers. Seven queries
+    whatever the number of teams (`last_week_costs`, `capacity_ahead_for`)."""
+    if not teams:
+        return []
+    weeks = last_week_costs(teams=teams, now=now)
+    capacity = capacity_ahead_for(teams=teams, now=now, volume_slas=volume_slas)
+    return [
+        {"team": team, "week": weeks[team.pk], "capacity": capacity_view(capacity[team.pk], team=team)}
+        for team in teams
+    ]
+
+
+def sla_capacity(*, sla: Sla, now: datetime) -> dict[str, Any] | None:
+    """The capacity ahead shown beside a volume SLA: its team's, against this SLA's
+    expectation (three queries); None for other kinds."""
+    if sla.kind != Sla.Kind.VOLUME:
+        return None
+    capacity = capacity_ahead_for(teams=[sla.team], now=now, volume_slas=[sla])[sla.team_id]
+    return capacity_view(capacity, team=sla.team)
+
+
+def capacity_view(capacity: dict, *, team: Team) -> dict[str, Any]:
+    """A team's capacity ahead (`kpis.capacity`) with its chart's figures: rep hours as bars,
+    leads per rep-hour as a line, each month named in the active language and a month of
+    warning marked in words too, not in colour alone."""
+    labels = []
+    for row in capacity["months"]:
+        name = date_format(row["first"], "YEAR_MONTH_FORMAT")
+        labels.append(_("%(month)s (warning)") % {"month": name} if row["warning"] else name)
+    return {
+        "team": team,
+        "months": capacity["months"],
+        "warnings": [row for row in capacity["months"] if row["warning"]],
+        "expects": any(row["expected_leads"] is not None for row in capacity["months"]),
+        "chart": {
+            "labels": labels,
+            "rep_hours": [row["rep_hours"] for row in capacity["months"]],
+            "per_hour": [row["leads_per_rep_hour"] for row in capacity["months"]],
+            "warning": [row["warning"] for row in capacity["months"]],
+            "names": [_("Rep hours"), _("Leads per rep-hour"), _("hours"), _("leads per rep-hour")],
+        },
+        "chart_id": f"capacity-data-{team.pk}",
     }
 
 

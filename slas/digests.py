@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
+from kpis.economics import BreachCost, breach_costs
 from slas.models import Breach, Sla
 from slas.selectors import clock_compliance, volume_progress
 from teams.models import Role, Team, User
@@ -60,6 +62,13 @@ class Side:
     assignment_before: float | None = None
     volume_breaches: list[Breach] = field(default_factory=list)
     volume_progress: list = field(default_factory=list)
+    # What a breach costs the sales team (SPEC §15), to put the week's breaches in money.
+    breach_cost: BreachCost | None = None
+
+    @property
+    def breaches_cost(self) -> Decimal | None:
+        """The week's response and cadence breaches at the team's breach cost (None while unknown)."""
+        return None if self.breach_cost is None else self.breach_cost.times(self.breaches)
 
 
 @dataclass
@@ -148,11 +157,13 @@ def _both_sides(*, team: Team, start: datetime, end: datetime, now: datetime) ->
         .order_by()
     )
     kinds = ((Sla.Kind.RESPONSE, "response"), (Sla.Kind.CADENCE, "cadence"), (Sla.Kind.ASSIGNMENT, "assignment"))
+    costs = breach_costs(teams=sales_teams, now=now) if sales_teams else {}
     for sales_team in sales_teams:
         side = Side(
             team=sales_team,
             breaches=breached[sales_team.pk, Sla.Kind.RESPONSE] + breached[sales_team.pk, Sla.Kind.CADENCE],
             assignment_breaches=breached[sales_team.pk, Sla.Kind.ASSIGNMENT],
+            breach_cost=costs[sales_team.pk],
         )
         for kind, attr in kinds:
             setattr(side, attr, clock_compliance(kind=kind, start=start, end=end, team=sales_team))

@@ -196,8 +196,11 @@ def add_target(calendar: BusinessCalendar, start: datetime, value: int, unit: st
     raise ValueError(f"unknown unit {unit!r}")
 
 
-def calendar_for_team(team: Team) -> BusinessCalendar:
-    """The business calendar of `team` (one query for its closed dates)."""
+def calendar_for_team(team: Team, closed_dates: Iterable[date] | None = None) -> BusinessCalendar:
+    """The business calendar of `team`: one query for its closed dates, none when the caller
+    read them already (`closed_dates`)."""
+    if closed_dates is None:
+        closed_dates = team.closed_dates.values_list("date", flat=True)
     return BusinessCalendar(
         timezone=team.timezone,
         work_days=team.work_days,
@@ -206,7 +209,7 @@ def calendar_for_team(team: Team) -> BusinessCalendar:
         break_start=team.break_start,
         break_end=team.break_end,
         holiday_country=team.holiday_country,
-        closed_dates=team.closed_dates.values_list("date", flat=True),
+        closed_dates=closed_dates,
     )
 
 
