@@ -40,13 +40,13 @@ def recreate(url: str) -> None:
     subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], env=env, check=True)
 
 
-def fill(url: str, leads: int, *, quiet: bool = False) -> None:
+def fill(url: str, leads: int, *, quiet: bool = False, options: tuple[str, ...] = ()) -> None:
     """Migrate the database and replace its data with `leads` generated leads (0: the
-    teams, people, campaigns and SLAs only)."""
+    teams, people, campaigns and SLAs only); `options` go to bench/generate.py as well."""
     migrate(url)
     env = {**os.environ, "DATABASE_URL": url}
     subprocess.run(
-        [PYTHON, "bench/generate.py", "--leads", str(leads), "--reset"],
+        [PYTHON, "bench/generate.py", "--leads", str(leads), "--reset", *options],
         cwd=ROOT,
         env=env,
         check=True,

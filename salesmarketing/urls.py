@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from intake import api as intake_api
 from kpis import api as kpis_api
 from leads import api as leads_api
+from leads import api_disputes
 from notifications import api as notifications_api
 from routing import api as routing_api
 from salesmarketing import views
@@ -26,6 +27,7 @@ router.register("users", teams_api.UserViewSet, basename="user")
 router.register("time-off", teams_api.TimeOffViewSet, basename="time-off")
 router.register("campaigns", leads_api.CampaignViewSet, basename="campaign")
 router.register("leads", leads_api.LeadViewSet, basename="lead")
+router.register("disputes", api_disputes.DisputeViewSet, basename="dispute")
 router.register("slas", slas_api.SlaViewSet, basename="sla")
 router.register("breaches", slas_api.BreachViewSet, basename="breach")
 router.register("kpis", kpis_api.KpiViewSet, basename="kpi")
@@ -54,6 +56,8 @@ api_urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
         name="docs",
     ),
+    path("insights/breach-cost/", kpis_api.BreachCostView.as_view(), name="insight-breach-cost"),
+    path("insights/capacity/", kpis_api.CapacityView.as_view(), name="insight-capacity"),
     path("", include(router.urls)),
 ]
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from leads.models import Source
 from slas import selectors, services
 from slas.filters import BreachFilter
 from slas.models import TERM_FIELDS, Breach, Sla
+from slas.services import preview
 from teams import permissions
 from teams.models import Team
 
@@ -44,6 +50,55 @@ class SlaSerializer(serializers.ModelSerializer):
         return instance
 
 
+class SlaPreviewSerializer(SlaSerializer):
+    """The body of `POST slas/` (a new SLA), or `sla` and the terms to change; `weeks` of history."""
+
+    sla = serializers.PrimaryKeyRelatedField(
+        queryset=Sla.objects.none(), required=False, help_text=_("An SLA to change; leave out for a new one.")
+    )
+    weeks = serializers.IntegerField(min_value=1, max_value=preview.MAX_WEEKS, default=preview.WEEKS)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(kind=Team.Kind.SALES), required=False)
+
+    class Meta(SlaSerializer.Meta):
+        fields = ["sla", "weeks", "name", "kind", "team", *TERM_FIELDS]
+        extra_kwargs = {"name": {"required": False}, "kind": {"required": False}}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")  # none when the schema is drawn
+        if request is not None:
+            self.fields["sla"].queryset = selectors.sla_list(user=request.user)
+
+
+class TallySerializer(serializers.Serializer):
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    compliance = serializers.FloatField(allow_null=True)
+
+
+class PreviewWeekSerializer(serializers.Serializer):
+    week = serializers.CharField(source="label", help_text=_("ISO week, e.g. 2026-W34."))
+    clocks = serializers.IntegerField()
+    met = serializers.IntegerField(source="proposed.met")
+    breached = serializers.IntegerField(source="proposed.breached")
+    pending = serializers.IntegerField(source="proposed.pending", help_text=_("Not due yet and not met yet."))
+    compliance = serializers.FloatField(source="proposed.compliance", allow_null=True)
+    current = TallySerializer(allow_null=True, help_text=_("What the SLA recorded; null for a new SLA."))
+
+
+class PreviewRepSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user.pk")
+    name = serializers.CharField(source="user")
+    met = serializers.IntegerField(source="tally.met")
+    breached = serializers.IntegerField(source="tally.breached")
+    compliance = serializers.FloatField(source="tally.compliance", allow_null=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    weeks = PreviewWeekSerializer(many=True)
+    reps = PreviewRepSerializer(many=True)
+
+
 class SlaWrites(BasePermission):
     """Asks the policy before the input is read, so that a role that may not write SLAs hears
     403 whatever it sends: a POST by role, a PATCH on the SLA found (out of scope stays 404).
@@ -75,6 +130,16 @@ class SlaViewSet(
 
     def get_queryset(self):
         return selectors.sla_list(user=self.request.user).order_by("team__name", "kind", "name")
+
+    @extend_schema(request=SlaPreviewSerializer, responses=PreviewSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        """What-if (SPEC §15): the last weeks of history judged under the proposed terms, beside
+        what the SLA recorded; writes nothing."""
+        body = SlaPreviewSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        answer = preview.sla_preview(by=request.user, now=timezone.now(), **body.validated_data)
+        return Response(PreviewSerializer(answer).data)
 
 
 BREACH_WRITABLE = {"acknowledged", "note", "waived", "waived_reason"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row, Submit
+from crispy_forms.layout import HTML, Column, Div, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.template.loader import render_to_string
@@ -37,6 +37,10 @@ HELP = {
         " never a rep: the rep's own clock starts only when the lead reaches them."
     ),
 }
+
+
+# Kinds whose terms the form can preview against the last weeks (SPEC §15): those judged by clocks.
+PREVIEWED = {Sla.Kind.RESPONSE, Sla.Kind.CADENCE, Sla.Kind.ASSIGNMENT}
 
 
 class SlaForm(forms.ModelForm):
@@ -94,7 +98,11 @@ class SlaForm(forms.ModelForm):
             "sources",
             *(["escalate_to_managers"] if escalation else []),
             *([Row(Column("reassign_after"), Column("reassign_after_unit"))] if "reassign_after" in escalation else []),
-            Submit("save", _("Save SLA")),
+            Div(
+                Submit("save", _("Save SLA")),
+                HTML('{% include "slas/_preview_button.html" %}') if kind in PREVIEWED else HTML(""),
+                css_class="d-flex flex-wrap gap-2",
+            ),
         )
 
     def clean_warn_at_percent(self) -> int:

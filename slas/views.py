@@ -14,17 +14,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from kpis.dashboards import sla_capacity
 from notifications import selectors as notification_selectors
 from salesmarketing.pagination import DeferredJoinPaginator
 from slas import selectors, services
 from slas.filters import BreachFilter
 from slas.forms import HELP, AcknowledgeForm, NotificationPreferencesForm, SlaForm, WaiveForm
 from slas.models import Sla
-from slas.services import notifications
+from slas.services import notifications, preview
 from teams import permissions
 from teams.models import User
 
 PAGE_SIZE = 50
+PREVIEW = "preview"  # the SLA form's "Preview" button: judge the terms, save nothing
 
 
 def sla_list(request: HttpRequest) -> HttpResponse:
@@ -55,18 +57,23 @@ def sla_create(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     teams, from_teams = _team_choices(request.user, kind)
     form = SlaForm(request.POST or None, kind=kind, teams=teams, from_teams=from_teams)
+    what_if = None
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         team = data.pop("team")
         try:
-            sla = services.sla_create(by=request.user, team=team, kind=kind, **data)
+            if PREVIEW in request.POST:
+                what_if = preview.sla_preview(by=request.user, now=timezone.now(), team=team, kind=kind, **data)
+            else:
+                sla = services.sla_create(by=request.user, team=team, kind=kind, **data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("SLA “%(name)s” is in force from now on.") % {"name": sla.name})
-            return redirect("slas:detail", pk=sla.pk)
+            if what_if is None:
+                messages.success(request, _("SLA “%(name)s” is in force from now on.") % {"name": sla.name})
+                return redirect("slas:detail", pk=sla.pk)
     context = {"form": form, "kind": kind, "kind_label": Sla.Kind(kind).label, "help": HELP[kind]}
-    return render(request, "slas/sla_form.html", context)
+    return render(request, "slas/sla_form.html", {**context, **_what_if_context(what_if)})
 
 
 def sla_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -77,18 +84,40 @@ def sla_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SlaForm(
         request.POST or None, instance=Sla.objects.get(pk=sla.pk), kind=sla.kind, teams=teams, from_teams=from_teams
     )
+    what_if = None
     if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.sla_update(
-                sla=sla, by=request.user, **{name: form.cleaned_data[name] for name in form.changed_data}
-            )
+            if PREVIEW in request.POST:
+                what_if = preview.sla_preview(by=request.user, now=timezone.now(), sla=sla, **changed)
+            else:
+                services.sla_update(sla=sla, by=request.user, **changed)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("SLA saved. Clocks already running keep the terms they started with."))
-            return redirect("slas:detail", pk=sla.pk)
+            if what_if is None:
+                messages.success(request, _("SLA saved. Clocks already running keep the terms they started with."))
+                return redirect("slas:detail", pk=sla.pk)
     context = {"form": form, "sla": sla, "kind": sla.kind, "kind_label": sla.get_kind_display(), "help": HELP[sla.kind]}
-    return render(request, "slas/sla_form.html", context)
+    return render(request, "slas/sla_form.html", {**context, **_what_if_context(what_if)})
+
+
+def _what_if_context(what_if: preview.Preview | None) -> dict:
+    """The preview's figures for the SLA form, and for its chart (SPEC §15)."""
+    if what_if is None:
+        return {"preview": None}
+    chart = {
+        "labels": [week.label for week in what_if.weeks],
+        "proposed": [_percent(week.proposed.compliance) for week in what_if.weeks],
+        "current": [None if week.current is None else _percent(week.current.compliance) for week in what_if.weeks],
+        "breached": [week.proposed.breached for week in what_if.weeks],
+        "breached_now": [None if week.current is None else week.current.breached for week in what_if.weeks],
+    }
+    return {"preview": what_if, "preview_chart": chart}
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(100 * rate, 1)
 
 
 @require_POST
@@ -137,6 +166,7 @@ def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": chart,
         "weekly": weekly,
         "progress": selectors.volume_progress(sla=sla, now=now) if sla.kind == Sla.Kind.VOLUME else None,
+        "capacity": sla_capacity(sla=sla, now=now),
         "breaches": breaches,
         "can_edit": permissions.can_edit_sla(request.user, sla),
         "history": sla.history.select_related("history_user").order_by("-history_date")[:10],

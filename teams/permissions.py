@@ -19,10 +19,13 @@ Objects of other apps are used by attribute only (`lead.team_id`,
 | log touch, reject, change status    | yes   | own team      | no                | own leads | no       |
 | create / edit SLAs                  | yes   | own team's    | volume SLAs own team owes | no | no     |
 | see breaches and scorecards         | all   | own team      | all               | own       | all      |
+| breach cost, capacity ahead (§15)   | all   | own team      | all               | own team  | all      |
 | KPIs, targets, measurements         | yes   | own team      | own team          | no        | no       |
 | time off and the away switch        | all   | own team's    | own               | own       | own      |
 | routing rules                       | yes   | own team      | no                | no        | no       |
 | lead forms and inbound hooks        | yes   | own team's    | yes               | no        | yes      |
+| raise a dispute of a rejection      | yes   | no            | yes               | no        | yes      |
+| rule on a dispute                   | yes   | own team      | no                | no        | no       |
 | outbound webhooks, WhatsApp numbers | yes   | no            | no                | no        | no       |
 | manage users and teams              | yes   | no            | no                | no        | no       |
 
@@ -278,6 +281,30 @@ def can_reopen_lead(user: Any, lead: Any) -> bool:
     return role == Role.ADMIN or (role == Role.SALES_MANAGER and _in_team(user, lead.team_id))
 
 
+# --- disputes of rejections (SPEC §15) ---------------------------------------------------
+def dispute_scope(user: Any) -> Q:
+    """Disputes a user may see: those of the leads they may see (`lead_scope`)."""
+    return lead_scope(user, prefix="lead__")
+
+
+def can_raise_dispute(user: Any, lead: Any | None = None) -> bool:
+    """Dispute a rejection (of `lead`, when given): admins and Marketing, managers and
+    marketers, on any lead they see. Whether the lead may still be disputed (rejected, within
+    14 days, no dispute open) is the service's to say."""
+    return role_of(user) in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}
+
+
+def can_rule_dispute(user: Any, dispute: Any | None = None) -> bool:
+    """Rule on a dispute: admins, and the sales manager of the disputed lead's team (of some
+    team, when no dispute is given). Reads `dispute.lead.team_id`."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role != Role.SALES_MANAGER or not user.team_id:
+        return False
+    return dispute is None or _in_team(user, dispute.lead.team_id)
+
+
 # --- campaigns ---------------------------------------------------------------------------
 def can_manage_campaign(user: Any, campaign: Any | None = None) -> bool:
     """Admins and marketing managers manage campaigns; a manager only their own team's."""
@@ -375,6 +402,15 @@ def scorecard_scope(user: Any) -> Q:
     return NOTHING
 
 
+def can_see_team_insights(user: Any, team: Any) -> bool:
+    """A sales team's breach cost and capacity ahead (SPEC §15): admins and marketing every
+    sales team's (Marketing sees all breaches and scorecards), its own managers and reps."""
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MARKETING_MANAGER, Role.MARKETER}:
+        return True
+    return role in {Role.SALES_MANAGER, Role.SALES_REP} and _in_team(user, team.pk)
+
+
 def kpi_scope(user: Any) -> Q:
     """KPIs a user may see: admins and marketing all; others the company's and their team's."""
     role = role_of(user)
@@ -454,5 +490,7 @@ def navigation_for(user: Any) -> dict[str, bool]:
         "routing": signed_in and can_manage_routing(user),
         "webhooks": can_manage_webhooks(user),
         "intake": can_manage_intake(user),
+        # Disputes (SPEC §15): for the side that raises them and the side that rules on them.
+        "disputes": can_raise_dispute(user) or can_rule_dispute(user),
         "admin": role == Role.ADMIN and user.is_staff,
     }

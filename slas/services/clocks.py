@@ -78,8 +78,7 @@ def clocks_start_unassigned(*, leads: Sequence[Lead], now: datetime) -> list[Clo
         for sla in slas.get(lead.team_id, []):
             if sla.active_from > lead.created_at or (sla.sources and lead.source not in sla.sources):
                 continue
-            calendar = calendars[sla.team_id]
-            due = add_target(calendar, lead.created_at, sla.target_value, sla.target_unit)
+            due, warn, _required = clock_terms(sla, lead.created_at, calendars[sla.team_id])
             clocks.append(
                 Clock(
                     sla=sla,
@@ -89,7 +88,7 @@ def clocks_start_unassigned(*, leads: Sequence[Lead], now: datetime) -> list[Clo
                     team_id=sla.team_id,
                     started_at=lead.created_at,
                     due_at=due,
-                    warn_at=_warn_at(calendar, sla, lead.created_at, due),
+                    warn_at=warn,
                     created_at=now,
                 )
             )
@@ -131,9 +130,10 @@ def _cancel_superseded(rows: list[dict]) -> None:
 
 
 def clock_terms(sla: Sla, started: datetime, calendar: BusinessCalendar) -> tuple[datetime, datetime, int]:
-    """A response or cadence clock started at `started`: when it falls due, when it is at risk
-    from, and the follow-ups it requires."""
-    if sla.kind == Sla.Kind.RESPONSE:
+    """A clock of `sla` started at `started`: when it falls due, when it is at risk from, and the
+    follow-ups it requires (an assignment clock: the one assignment). The terms the live clocks
+    and the SLA preview (slas.services.preview) both start with."""
+    if sla.kind in (Sla.Kind.RESPONSE, Sla.Kind.ASSIGNMENT):
         due = add_target(calendar, started, sla.target_value, sla.target_unit)
         return due, _warn_at(calendar, sla, started, due), 1
     due = started + timedelta(days=sla.window_days)

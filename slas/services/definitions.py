@@ -55,7 +55,7 @@ def sla_create(*, by: User, team: Team, kind: str, name: str, now: datetime | No
     )
     if not permissions.can_create_slas(by) or not permissions.can_edit_sla(by, sla):
         raise PermissionDenied
-    _validate(sla)
+    sla_validate(sla)
     sla._history_user = by
     sla.save()
     return sla
@@ -74,7 +74,7 @@ def sla_update(*, sla: Sla, by: User, **fields: Any) -> Sla:
         setattr(sla, name, value.strip() if name == "name" else value)
     if not permissions.can_edit_sla(by, sla):  # e.g. moved to a team the user may not manage
         raise PermissionDenied
-    _validate(sla)
+    sla_validate(sla)
     if changed_terms:
         sla.version += 1
     sla._history_user = by
@@ -98,7 +98,9 @@ def sla_set_active(*, sla: Sla, by: User, active: bool, now: datetime | None = N
     return sla
 
 
-def _validate(sla: Sla) -> None:
+def sla_validate(sla: Sla) -> None:
+    """Check a definition as the SLA form and API do (every field error at once), clearing the
+    fields of other kinds. Raises ValidationError."""
     errors: dict[str, list[str]] = {}
     if sla.kind not in Sla.Kind.values:
         raise ValidationError({"kind": [_("Choose response, cadence, volume or assignment.")]})

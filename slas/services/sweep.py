@@ -80,7 +80,9 @@ def sla_sweep(*, now: datetime, full: bool = False, chunk_size: int | None = Non
             _sweep_full(now=now, chunk_size=chunk_size or settings.SLA_SWEEP_CHUNK, result=result)
         else:
             with transaction.atomic():
-                _sweep_clocks(Clock.objects.filter(state=Clock.State.RUNNING, due_at__lte=now), now, result)
+                clocks_judge(
+                    clocks=Clock.objects.filter(state=Clock.State.RUNNING, due_at__lte=now), now=now, result=result
+                )
             result.chunks = 1
         _sweep_volume(now=now, result=result)
         # Who should hear of it, in the app: each new breach's rep and managers, each rep
@@ -116,7 +118,7 @@ def _sweep_full(*, now: datetime, chunk_size: int, result: SweepResult) -> None:
     for start in range(max(low, resume or low), high + 1, chunk_size):
         with transaction.atomic():
             _read_chunks_by_id()
-            _sweep_clocks(due.filter(pk__gte=start, pk__lt=start + chunk_size), now, result)
+            clocks_judge(clocks=due.filter(pk__gte=start, pk__lt=start + chunk_size), now=now, result=result)
             SweepLease.objects.filter(name="sweep").update(full_next=start + chunk_size)
         result.chunks += 1
     SweepLease.objects.filter(name="sweep").update(full_next=None)
@@ -131,14 +133,35 @@ def _read_chunks_by_id() -> None:
             cursor.execute("SET LOCAL enable_bitmapscan = off")
 
 
-def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -> None:
-    """Breaches for `clocks` (all due), then their states: eight statements."""
+def answered_between(start, end) -> Exists:
+    """A touch or a rejection of the clock's lead in [start, end]: what meets a response clock
+    (SPEC §3.1). `start` and `end` are expressions on the clock's row (OuterRef)."""
+    return Exists(
+        Touch.objects.filter(lead_id=OuterRef("lead_id"), occurred_at__gte=start, occurred_at__lte=end)
+    ) | Exists(Rejection.objects.filter(lead_id=OuterRef("lead_id"), at__gte=start, at__lte=end))
+
+
+def touches_between(start, end) -> Subquery:
+    """The number of touches of the clock's lead in [start, end): what a cadence clock counts
+    (SPEC §3.2)."""
+    return Subquery(
+        Touch.objects.filter(lead_id=OuterRef("lead_id"), occurred_at__gte=start, occurred_at__lt=end)
+        .order_by()
+        .values("lead_id")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def clocks_judge(*, clocks: QuerySet[Clock], now: datetime, result: SweepResult | None = None) -> SweepResult:
+    """Record the breach of every clock in `clocks` that is unmet by its rules, and set the
+    states: eight statements. The sweep passes the clocks that fell due; the SLA preview
+    (slas.services.preview) passes proposed ones, inside a transaction it rolls back."""
+    result = result or SweepResult()
     touches = Touch.objects.filter(lead_id=OuterRef("lead_id"))
     rejections = Rejection.objects.filter(lead_id=OuterRef("lead_id"))
-    in_window = {"occurred_at__gte": OuterRef("started_at"), "occurred_at__lte": OuterRef("due_at")}
-    answered = Exists(touches.filter(**in_window)) | Exists(
-        rejections.filter(at__gte=OuterRef("started_at"), at__lte=OuterRef("due_at"))
-    )
+    answered = answered_between(OuterRef("started_at"), OuterRef("due_at"))
     response = clocks.filter(kind=Sla.Kind.RESPONSE).annotate(answered=answered)
     late_touch = Subquery(
         touches.filter(occurred_at__gt=OuterRef("due_at")).order_by("occurred_at").values("occurred_at")[:1]
@@ -149,14 +172,7 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
     else:  # SQLite's MIN() of NULL is NULL
         resolved_at = Least(Coalesce(late_touch, late_rejection), Coalesce(late_rejection, late_touch))
     result.response += _insert_breaches(response.filter(answered=False), now, actual=Value(0), resolved_at=resolved_at)
-    counted = Subquery(
-        touches.filter(occurred_at__gte=OuterRef("started_at"), occurred_at__lt=OuterRef("due_at"))
-        .order_by()
-        .values("lead_id")
-        .annotate(n=Count("pk"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
+    counted = touches_between(OuterRef("started_at"), OuterRef("due_at"))
     closed_in_time = Q(lead__status__in=CLOSED, lead__closed_at__lt=F("due_at"))
     cadence = clocks.filter(kind=Sla.Kind.CADENCE).annotate(counted=Coalesce(counted, 0))
     result.cadence += _insert_breaches(
@@ -169,9 +185,12 @@ def _sweep_clocks(clocks: QuerySet[Clock], now: datetime, result: SweepResult) -
     clocks.filter(breach__isnull=False).exclude(state=Clock.State.BREACHED).update(state=Clock.State.BREACHED)
     # Clocks that fell due met but whose state lagged behind (a full re-check of old data).
     clocks.filter(breach__isnull=True, state=Clock.State.RUNNING, kind=Sla.Kind.RESPONSE).update(state=Clock.State.MET)
-    clocks.filter(breach__isnull=True, state=Clock.State.RUNNING, kind=Sla.Kind.CADENCE).exclude(closed_in_time).update(
+    # A cadence clock is met by its count, even on a lead closed since; an unmet one on a lead
+    # closed in time is left be (clocks_refresh cancelled it when the lead closed).
+    cadence.filter(breach__isnull=True, state=Clock.State.RUNNING, counted__gte=F("required")).update(
         state=Clock.State.MET
     )
+    return result
 
 
 def _sweep_assignment(clocks: QuerySet[Clock], now: datetime, closed_in_time: Q) -> int:

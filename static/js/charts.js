@@ -90,10 +90,70 @@
     });
   }
 
-  const KINDS = { compliance: compliance, "win-rate": winRate, trend: trend, delays: delays };
+  // Capacity ahead: rep hours per month as bars, leads per rep-hour as a line on the right
+  // axis; a month of warning has an amber bar, and its label says so in words (the data's
+  // labels), so that colour is never the only sign. data: {labels, rep_hours, per_hour,
+  // warning, names: [bars, line, left axis, right axis]}.
+  function capacity(canvas, data) {
+    const AMBER = "#c27c0e";
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: [
+          { type: "line", label: data.names[1], data: data.per_hour, yAxisID: "rate", borderColor: "#212529", backgroundColor: "#212529", tension: 0.2 },
+          { label: data.names[0], data: data.rep_hours, yAxisID: "y", backgroundColor: data.warning.map((w) => (w ? AMBER : BLUE + "99")) },
+        ],
+      },
+      options: {
+        animation: false,
+        scales: {
+          y: { beginAtZero: true, position: "left", title: { display: true, text: data.names[2] } },
+          rate: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: data.names[3] } },
+        },
+      },
+    });
+  }
 
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    const source = document.getElementById(canvas.dataset.source);
-    KINDS[canvas.dataset.chart](canvas, JSON.parse(source.textContent));
+  // SLA form, what-if: per week the share of deadlines kept under the proposed terms and as
+  // recorded (lines, right axis), and the breaches of each (bars). data: {labels, proposed,
+  // current, breached, breached_now}; words in the canvas's data-*-label attributes.
+  function preview(canvas, data) {
+    const words = canvas.dataset;
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: [
+          { type: "line", label: words.proposedLabel, data: data.proposed, yAxisID: "rate", borderColor: BLUE, backgroundColor: BLUE, tension: 0.2 },
+          { type: "line", label: words.currentLabel, data: data.current, yAxisID: "rate", borderColor: "#6c757d", backgroundColor: "#6c757d", borderDash: [6, 4], tension: 0.2 },
+          { label: words.breachedLabel, data: data.breached, yAxisID: "y", backgroundColor: "#e58c8c" },
+          { label: words.breachedNowLabel, data: data.breached_now, yAxisID: "y", backgroundColor: "#cfd4da" },
+        ],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          y: { beginAtZero: true, position: "left", title: { display: true, text: words.countLabel } },
+          rate: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: "%" } },
+        },
+      },
+    });
+  }
+
+  const KINDS = { preview: preview, compliance: compliance, "win-rate": winRate, trend: trend, delays: delays, capacity: capacity };
+
+  function draw(root) {
+    root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      const source = document.getElementById(canvas.dataset.source);
+      KINDS[canvas.dataset.chart](canvas, JSON.parse(source.textContent));
+    });
+  }
+
+  draw(document);
+  // A chart that htmx swaps in (the SLA form's preview) is drawn when it arrives.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt !== document.body) draw(event.detail.elt);
   });
 })();

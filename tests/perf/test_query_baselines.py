@@ -713,6 +713,11 @@ CASES = [
     api("whatsapp-numbers", "admin", lambda w: "/api/v1/whatsapp-numbers/"),
     api("webhook deliveries", "admin", lambda w: f"/api/v1/webhooks/{_first_pk(Webhook)()}/deliveries/"),
     api("user", "admin", lambda w: f"/api/v1/users/{w.users['sales_rep'].pk}/", None),
+    page("rejections", "marketing_manager", lambda w: "/leads/rejections/"),
+    page("disputes", "marketing_manager", lambda w: "/leads/disputes/", None),
+    api("disputes", "marketing_manager", lambda w: "/api/v1/disputes/", None),
+    api("breach cost", "sales_manager", lambda w: "/api/v1/insights/breach-cost/", None),
+    api("capacity", "sales_manager", lambda w: "/api/v1/insights/capacity/", None),
 ]
 
 

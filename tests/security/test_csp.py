@@ -130,6 +130,11 @@ def pages_with_everything(users, sales_team, marketing_team, *, now: datetime) -
         name="Ask for a demo", team=sales_team, fields=["email", "phone"], consent_text="You may call me."
     )
     hook = InboundHook.objects.create(name="Zapier", team=sales_team)
+    # Two leads the rep rejected yesterday (SPEC §15): one Marketing may dispute, one disputed.
+    rejected, disputed = (LeadFactory(team=sales_team, owner=rep, created_at=now - timedelta(days=2)) for _ in "ab")
+    for each in (rejected, disputed):
+        leads.lead_reject(lead=each, by=rep, reason="spam", note="A bot.", now=now - timedelta(days=1))
+    leads.dispute_raise(lead=disputed, by=users["marketer"], note="A real buyer.", now=now - timedelta(hours=2))
     return {
         "sla": sla,
         "volume": volume,
@@ -138,6 +143,8 @@ def pages_with_everything(users, sales_team, marketing_team, *, now: datetime) -
         "breach": Breach.objects.get(),
         "lead_form": lead_form,
         "inbound_hook": hook,
+        "rejected": rejected,
+        "disputed": disputed,
     }
 
 
@@ -154,6 +161,11 @@ PAGES = [
     ("sales_rep", "/leads/{lead}/"),
     ("sales_rep", "/leads/queue/"),
     ("sales_manager", "/leads/new/"),
+    ("marketer", "/leads/{rejected}/"),
+    ("sales_manager", "/leads/{disputed}/"),
+    ("marketer", "/leads/rejections/"),
+    ("marketer", "/leads/disputes/"),
+    ("sales_manager", "/leads/disputes/"),
     ("marketing_manager", "/leads/campaigns/"),
     ("marketing_manager", "/leads/campaigns/{campaign}/"),
     ("marketing_manager", "/leads/import/"),
@@ -288,6 +300,10 @@ def test_the_pages_use_the_data_attributes_instead(client, users, world, sales_t
     )
     assert page("marketing_manager", "/").count("data-bar-width=") >= 1
     assert "data-bar-width=" in page("marketing_manager", "/slas/{volume}/")
+    # Capacity ahead (SPEC §15) on both managers' dashboards and beside the volume SLA.
+    for who, path in (("sales_manager", "/"), ("marketing_manager", "/"), ("marketing_manager", "/slas/{volume}/")):
+        html = page(who, path)
+        assert 'data-chart="capacity"' in html and "/static/js/charts.js" in html, (who, path)
 
 
 def test_htmx_may_not_eval_nor_inject_styles(client, users):

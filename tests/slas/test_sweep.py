@@ -139,15 +139,15 @@ def test_a_full_run_killed_midway_resumes_after_its_last_whole_chunk(users, sale
     from slas.models import SweepLease
     from slas.services import sweep
 
-    real, calls = sweep._sweep_clocks, []
+    real, calls = sweep.clocks_judge, []
 
-    def dies_in_the_fourth_chunk(clocks, now, result):
+    def dies_in_the_fourth_chunk(*, clocks, now, result):
         calls.append(1)
-        real(clocks, now, result)  # the chunk's breaches are written …
+        real(clocks=clocks, now=now, result=result)  # the chunk's breaches are written …
         if len(calls) == 4:
             raise SystemExit("worker killed")  # … and lost with its transaction
 
-    with mock.patch.object(sweep, "_sweep_clocks", dies_in_the_fourth_chunk), pytest.raises(SystemExit):
+    with mock.patch.object(sweep, "clocks_judge", dies_in_the_fourth_chunk), pytest.raises(SystemExit):
         services.sla_sweep(now=jkt(2026, 8, 6), full=True, chunk_size=1)
     assert Breach.objects.count() == 3  # three whole chunks, nothing of the fourth
     first_clock = Clock.objects.order_by("pk").first().pk
