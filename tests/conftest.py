@@ -44,6 +44,13 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _sessions_outlive_time_travel(settings):
+    """Tests sign in on the day the suite runs and then travel to their pinned `NOW`, months
+    away on most days of the year: a session of Django's two weeks would have expired there."""
+    settings.SESSION_COOKIE_AGE = 20 * 365 * 24 * 3600
+
+
 @pytest.fixture
 def sales_team(db) -> Team:
     return TeamFactory(name="Sales Jakarta")
