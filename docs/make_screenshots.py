@@ -53,6 +53,11 @@ SHOTS = [
     # A rep has just tapped Call on the first card of the queue: undo, and how did it go?
     ("queue-tapped-phone.png", "rep1", "tapped call", True),
     ("profile.png", "rep1", "/accounts/profile/", False),
+    # The response SLA tightened to 4 business hours, previewed before saving.
+    ("sla-preview.png", "sales.manager", "sla preview", False),
+    ("disputes.png", "sales.manager", "/leads/disputes/", False),
+    ("dashboard-marketing.png", "marketing.manager", "/", False),
+    ("sla-volume.png", "marketing.manager", "/slas/3/", False),
 ]
 
 
@@ -134,6 +139,12 @@ def shoot(chromium: str, base: str, env: dict) -> None:
                 page.goto(f"{base}/leads/queue/")
                 page.locator("article button.tap-call").first.click()
                 page.locator("article .tap-followup").first.wait_for()
+            elif path == "sla preview":
+                page.goto(f"{base}/slas/1/edit/")
+                page.get_by_label("Target").fill("4")
+                page.get_by_label("Unit").select_option("business_hours")
+                page.get_by_role("button", name="Preview the last 13 weeks").click()
+                page.locator("#preview-chart").wait_for()
             else:
                 page.goto(f"{base}{path}")
             page.wait_for_load_state("networkidle")

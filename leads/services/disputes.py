@@ -68,7 +68,7 @@ def dispute_raise(*, lead: Lead, by: User, note: str, now: datetime | None = Non
 
 
 def _deadline_passed(rejection: Rejection) -> str:
-    deadline = formats.date_format(timezone.localtime(dispute_deadline(rejection=rejection)), "d-m-Y H:i")
+    deadline = formats.date_format(timezone.localtime(dispute_deadline(rejection=rejection)), "SHORT_DATETIME_FORMAT")
     return _("A rejection can be disputed for 14 days; the time to dispute this one ended %(deadline)s.") % {
         "deadline": deadline
     }

@@ -115,7 +115,7 @@ def test_the_window_ends_exactly_fourteen_days_after_the_rejection(users, lead):
     with pytest.raises(ValidationError) as refused:
         raise_(lead, users, now=deadline + timedelta(seconds=1))
     message = refused.value.message_dict["lead"][0]
-    assert "14 days" in message and "26-10-2026" in message  # the deadline, day-month-year (Jakarta)
+    assert "14 days" in message and "26/10/2026" in message  # the deadline, day-month-year (Jakarta)
     assert not Dispute.objects.exists() and not Notification.objects.filter(kind=Kind.DISPUTE_OPENED).exists()
     assert raise_(lead, users, now=deadline).raised_at == deadline  # the last instant still counts
 
@@ -593,13 +593,13 @@ def test_dispute_pages_need_a_login(client, url):
 def test_the_lead_page_offers_marketing_the_dispute_form_until_the_deadline(client, users, lead):
     client.force_login(users["marketer"])
     page = client.get(f"/leads/{lead.pk}/").content.decode()
-    assert "Dispute this rejection" in page and "until 26-10-2026" in page
+    assert "Dispute this rejection" in page and "until 26/10/2026" in page
     client.force_login(users["sales_manager"])
     assert "Dispute this rejection" not in client.get(f"/leads/{lead.pk}/").content.decode()
     client.force_login(users["marketer"])
     with time_machine.travel(REJECTED_AT + timedelta(days=15), tick=False):
         page = client.get(f"/leads/{lead.pk}/").content.decode()
-    assert "Dispute this rejection" not in page and "ended on 26-10-2026" in page
+    assert "Dispute this rejection" not in page and "ended on 26/10/2026" in page
 
 
 @time_machine.travel(NOW, tick=False)
@@ -721,7 +721,7 @@ def test_the_rejections_page_lets_marketing_dispute_within_the_window(client, us
     rows = {rejection.lead_id: disputable for rejection, disputable, _deadline in response.context["rows"]}
     assert rows == {lead.pk: True, old.pk: False, other_lead.pk: False}
     page = response.content.decode()
-    assert f'action="/leads/{lead.pk}/dispute/"' in page and "until 26-10-2026" in page
+    assert f'action="/leads/{lead.pk}/dispute/"' in page and "until 26/10/2026" in page
     assert f'action="/leads/{old.pk}/dispute/"' not in page and "Disputed" in page
     opened = client.get("/leads/rejections/", {"open": "on"}).context["rows"]
     assert [rejection.lead_id for rejection, *_ in opened] == [lead.pk]
