@@ -217,15 +217,15 @@ def sweep_full(now=None) -> dict:
 
     now = now or _now()
     chunks: list[float] = []
-    real = sweep._sweep_clocks
+    real = sweep.clocks_judge
 
-    def timed(clocks, at, result):
+    def timed(*, clocks, now, result):
         started = time.perf_counter()
-        real(clocks, at, result)
+        real(clocks=clocks, now=now, result=result)
         chunks.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    with mock.patch.object(sweep, "_sweep_clocks", timed):
+    with mock.patch.object(sweep, "clocks_judge", timed):
         result = sweep.sla_sweep(now=now, full=True)
     return {
         "full_seconds": time.perf_counter() - started,
