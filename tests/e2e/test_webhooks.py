@@ -25,14 +25,17 @@ def test_an_admin_adds_a_webhook_and_sees_its_secret_once(page, login, users):
     page.goto("/webhooks/")
     assert page.evaluate(AUDIT) == []
     page.get_by_role("link", name="New webhook").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New webhook")
+    page.wait_for_load_state()
     assert page.evaluate(AUDIT) == []
     page.get_by_label("Name").fill("Sales channel")
     page.get_by_label("URL").fill("http://127.0.0.1:9/hook")
     page.get_by_label("lead.created — A lead was created").check()
     page.get_by_label("Slack (one line of text)").check()
     page.get_by_role("button", name="Add webhook").click()
-    made = Webhook.objects.get()
     secret = page.get_by_label("Secret")
+    expect(secret).to_be_visible()
+    made = Webhook.objects.get()
     expect(secret).to_have_value(made.secret)
     assert page.evaluate(AUDIT) == []
     page.reload()
