@@ -27,8 +27,10 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def database_unavailable(request: HttpRequest) -> HttpResponse:
-    """503 with Retry-After, rendered without touching the database (no context processors)."""
-    if request.path_info.startswith("/api/"):
+    """503 with Retry-After, rendered without touching the database (no context processors):
+    JSON for the API, the inbound hooks and any post of JSON (a lead form posted by a script),
+    a page for browsers."""
+    if request.path_info.startswith(("/api/", "/hooks/")) or request.content_type == "application/json":
         response: HttpResponse = JsonResponse(
             {"detail": "The database is unavailable; try again shortly.", "code": "database_unavailable"}, status=503
         )

@@ -46,6 +46,28 @@ def test_the_api_answers_503_json_when_the_database_is_unreachable(users):
     assert response.json()["code"] == "database_unavailable"
 
 
+@pytest.mark.parametrize("json_post", [True, False])
+def test_a_lead_form_post_answers_503_in_the_callers_format_when_the_database_is_unreachable(json_post):
+    client = Client(raise_request_exception=False)
+    body = {"content_type": "application/json"} if json_post else {}
+    with mock.patch("intake.public.get_object_or_404", side_effect=OperationalError("connection refused")):
+        response = client.post("/f/any-key/", {"name": "Budi"}, **body)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    if json_post:
+        assert response.json()["code"] == "database_unavailable"
+    else:
+        assert "briefly unavailable" in response.content.decode()
+
+
+def test_an_inbound_hook_answers_503_json_when_the_database_is_unreachable():
+    client = Client(raise_request_exception=False)
+    with mock.patch("intake.public.get_object_or_404", side_effect=OperationalError("connection refused")):
+        response = client.post("/hooks/any-key/", b"{}", content_type="application/json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+
+
 def test_other_database_errors_remain_server_errors(signed_in):
     with mock.patch(SESSION_LOAD, side_effect=IntegrityError("duplicate key")):
         response = signed_in.get("/leads/")
