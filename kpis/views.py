@@ -19,10 +19,12 @@ from kpis.models import Metric
 from teams import permissions
 from teams.calendar import period_bounds
 from teams.models import Role, Team
+from teams.tour import tour_for
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = dashboards.dashboard_for(user=request.user, now=timezone.now())
+    context["tour"] = tour_for(user=request.user, step=request.GET.get("tour"))
     return render(request, "kpis/dashboard.html", context)
 
 

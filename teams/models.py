@@ -182,7 +182,9 @@ class User(AbstractUser):
     )
     # Set by the person (or their manager) for a while away from leads: routing passes them over.
     away = models.BooleanField(_("away"), default=False)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # When the person finished or skipped the dashboard's tour (teams/tour.py); shown until then.
+    tour_done_at = models.DateTimeField(_("tour finished"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "tour_done_at"])
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -150,6 +150,19 @@ def user_set_language(*, user: User, language: str) -> None:
     user.save(update_fields=["language"])
 
 
+def tour_finish(*, user: User, now: datetime) -> None:
+    """The person finished or skipped the dashboard's tour: not shown again unless asked for.
+    The first finish counts (a second click, or another tab, changes nothing)."""
+    User.objects.filter(pk=user.pk, tour_done_at__isnull=True).update(tour_done_at=now)
+    user.refresh_from_db(fields=["tour_done_at"])
+
+
+def tour_restart(*, user: User) -> None:
+    """Show the tour again from its first step."""
+    User.objects.filter(pk=user.pk).update(tour_done_at=None)
+    user.tour_done_at = None
+
+
 def _validate_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)

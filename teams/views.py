@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from teams import permissions, selectors, services
 from teams.calendar import calendar_for_team
 from teams.forms import ClosedDateForm, TeamForm
 from teams.models import Team, Weekday
+from teams.tour import tour_for
 
 
 def team_list(request: HttpRequest) -> HttpResponse:
@@ -106,6 +108,28 @@ def profile(request: HttpRequest) -> HttpResponse:
         "logs_touches": permissions.logs_touches(request.user),
     }
     return render(request, "teams/profile.html", context)
+
+
+def tour_step(request: HttpRequest) -> HttpResponse:
+    """One step of the dashboard's tour (`?step=N`): the card alone for htmx, else the dashboard."""
+    if not request.htmx:
+        return redirect(reverse("kpis:dashboard") + f"?tour={request.GET.get('step', '')}")
+    tour = tour_for(user=request.user, step=request.GET.get("step"))
+    return render(request, "teams/_tour.html", {"tour": tour})
+
+
+@require_POST
+def tour_finish(request: HttpRequest) -> HttpResponse:
+    services.tour_finish(user=request.user, now=timezone.now())
+    if request.htmx:
+        return render(request, "teams/_tour_finished.html")
+    return redirect("kpis:dashboard")
+
+
+@require_POST
+def tour_restart(request: HttpRequest) -> HttpResponse:
+    services.tour_restart(user=request.user)
+    return redirect("kpis:dashboard")
 
 
 @login_not_required

@@ -97,3 +97,14 @@ document.body.addEventListener("selaras:open", function (event) {
     }
   }
 });
+// <a hx-get=… data-focus-after-swap="#heading">: once htmx has swapped the answer in, move
+// the keyboard focus to that element of the new content (a tour's next step), so that a
+// screen reader reads it and Tab goes on from there.
+document.body.addEventListener("htmx:afterSettle", function (event) {
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+  const selector = trigger && trigger.dataset ? trigger.dataset.focusAfterSwap : "";
+  const target = selector ? document.querySelector(selector) : null;
+  if (target) {
+    target.focus();
+  }
+});

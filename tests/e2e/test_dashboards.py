@@ -32,3 +32,33 @@ def test_each_role_sees_its_dashboard(page, login, users, sales_team, username, 
     path = tmp_path / f"dashboard-{username}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+def test_a_first_login_takes_the_tour_on_a_phone_by_keyboard_and_finishes_it(page, login, users):
+    from teams.tour import STEPS
+    from tests.e2e.test_accessibility import AUDIT
+
+    steps = STEPS[users["sales_manager"].role]
+    page.set_viewport_size({"width": 375, "height": 740})
+    login("sales.manager")
+    tour = page.get_by_role("region", name=str(steps[0].title))
+    expect(tour).to_be_visible()
+    expect(tour).to_contain_text(f"1 of {len(steps)}")
+    assert page.evaluate(AUDIT) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for number, step in enumerate(steps[1:], start=2):
+        page.locator("#tour").get_by_role("link", name="Next").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#tour-heading")).to_have_text(str(step.title))
+        expect(page.locator("#tour-heading")).to_be_focused()  # a screen reader reads the new step
+        expect(page.locator("#tour")).to_contain_text(f"{number} of {len(steps)}")
+        assert page.url.endswith("/")  # swapped in place, no page load
+    expect(page.locator("#tour").get_by_role("link", name="Next")).to_have_count(0)
+    page.locator("#tour").get_by_role("link", name=str(steps[-1].link)).click()
+    expect(page.locator("#settling")).to_be_in_viewport()
+    page.get_by_role("button", name="Finish the tour").click()
+    expect(page.get_by_role("status")).to_contain_text("Tour finished")
+    page.reload()
+    expect(page.locator("#tour")).to_have_count(0)
+    users["sales_manager"].refresh_from_db()
+    assert users["sales_manager"].tour_done_at is not None
