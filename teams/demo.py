@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.utils import timezone
 
 from teams import selectors, services
+from teams.calendar import period_bounds
 from teams.models import ClosedDate, Role, Team, TimeOff, User
 
 DEMO_PASSWORD = "selaras-demo"  # noqa: S105 (the documented demo login)
@@ -17,8 +19,10 @@ TEAMS = [
     {"name": "Sales Jayapura", "kind": Team.Kind.SALES, "timezone": "Asia/Jayapura"},
     {"name": "Marketing", "kind": Team.Kind.MARKETING},
 ]
-# Cuti bersama (collective leave) the demo company observes beside public holidays.
-CLOSED_DATES = [(date(2026, 12, 24), "Cuti bersama Natal"), (date(2026, 12, 31), "Company year-end day off")]
+# Beside public holidays, the demo company closes on the cuti bersama (collective leave days)
+# the government sets each year, and on the last day of the year.
+YEAR_END = "Company year-end day off"
+CLOSED_AHEAD = timedelta(days=125)  # past the three months of capacity ahead
 USERS = [
     ("admin", "Ayu", "Admin", Role.ADMIN, None),
     ("sales.manager", "Budi", "Santoso", Role.SALES_MANAGER, "Sales Jakarta"),
@@ -31,17 +35,19 @@ USERS = [
 ]
 
 
-def seed(*, on: date) -> int:
-    """Create the demo teams, closed days and users that are missing; returns users created.
+def seed(*, on: date, today: date) -> int:
+    """Create the demo teams, closed days (from `on` to some months after `today`) and users
+    that are missing; returns users created.
 
     Memberships start on `on` (the start of the demo's history)."""
     teams = {}
     for spec in TEAMS:
         teams[spec["name"]] = Team.objects.filter(name=spec["name"]).first() or services.team_create(**spec)
-    jakarta = teams["Sales Jakarta"]
-    for day, name in CLOSED_DATES:
-        if not ClosedDate.objects.filter(team=jakarta, date=day).exists():
-            services.closed_date_add(team=jakarta, day=day, name=name)
+    for team in teams.values():
+        taken = set(ClosedDate.objects.filter(team=team).values_list("date", flat=True))
+        for day, name in closed_dates(first=on, last=today + CLOSED_AHEAD):
+            if day not in taken:
+                services.closed_date_add(team=team, day=day, name=name)
     created = 0
     for username, first, last, role, team_name in USERS:
         if User.objects.filter(username=username).exists():
@@ -65,23 +71,41 @@ def seed(*, on: date) -> int:
     return created
 
 
+def closed_dates(*, first: date, last: date) -> list[tuple[date, str]]:
+    """The demo company's closed days from `first` to `last`, by date: the cuti bersama of
+    those years (Indonesia's government days in the `holidays` package, which knows them as
+    far as they are announced) and 31 December."""
+    years = list(range(first.year, last.year + 1))
+    days = dict(holidays.country_holidays("ID", years=years, categories=("government",), language="id"))
+    for year in years:
+        days.setdefault(date(year, 12, 31), YEAR_END)
+    return sorted((day, name) for day, name in days.items() if first <= day <= last)
+
+
 def seed_availability(*, now: datetime) -> int:
     """Someone off in the demo's Jakarta team: Eko on leave from yesterday until tomorrow
-    (whole days), Dewi at a training next week for an afternoon. Only for whoever has no time
-    off yet; returns how many stretches were entered."""
+    (whole days), Dewi at a training next week for an afternoon, then on maternity leave for
+    three months from next month (after the training), a crunch that capacity ahead warns of.
+    Each only once, and not over time off entered since; returns how many stretches were
+    entered."""
     eko, dewi = User.objects.get(username="rep2"), User.objects.get(username="rep1")
     manager = User.objects.get(username="sales.manager")
     today = timezone.localdate(now, timezone=ZoneInfo(eko.team.timezone))
     next_monday = today + timedelta(days=7 - today.weekday())
     afternoon = datetime.combine(next_monday, time(13), ZoneInfo(dewi.team.timezone))
     leave = selectors.time_off_day_span(person=eko, first=today - timedelta(days=1), last=today + timedelta(days=1))
+    first = max(period_bounds(today, "month")[1], next_monday + timedelta(days=1))
+    maternity = selectors.time_off_day_span(person=dewi, first=first, last=first + timedelta(days=89))
     wanted = [
         (eko, *leave, "Cuti tahunan"),
         (dewi, afternoon, afternoon + timedelta(hours=4), "Product training"),
+        (dewi, *maternity, "Cuti melahirkan"),
     ]
     entered = 0
     for person, start, end, reason in wanted:
-        if not TimeOff.objects.filter(user=person).exists():
-            services.time_off_add(by=manager, user=person, start=start, end=end, reason=reason)
-            entered += 1
+        mine = TimeOff.objects.filter(user=person)
+        if mine.filter(reason=reason).exists() or mine.filter(start__lt=end, end__gt=start).exists():
+            continue
+        services.time_off_add(by=manager, user=person, start=start, end=end, reason=reason)
+        entered += 1
     return entered

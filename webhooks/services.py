@@ -158,17 +158,21 @@ class DeliverResult:
     switched_off: int = 0
 
 
-def webhooks_deliver(*, now: datetime | None = None, budget: float | None = None) -> DeliverResult:
+def webhooks_deliver(
+    *, now: datetime | None = None, budget: float | None = None, sender: Sender | None = None
+) -> DeliverResult:
     """POST what is due until nothing is, or for about `budget` seconds. Safe to run twice or
     at once: each row is claimed by one run. `now` pins the time (tests); else the clock runs.
-    A batch costs a handful of statements whatever its size, plus one per failed attempt."""
+    `sender` is what POSTs (the demo's stands in for a receiver it cannot reach); it is closed
+    at the end. A batch costs a handful of statements whatever its size, plus one per failed
+    attempt."""
     clock = (lambda: now) if now is not None else timezone.now
     budget = settings.WEBHOOK_RUN_SECONDS if budget is None else budget
     result = DeliverResult()
     result.expired = _expire(now=clock())
     result.switched_off = _switch_off_failing(now=clock())
     started, probed = time.monotonic(), set()
-    sender = Sender(pool_size=settings.WEBHOOK_DELIVERY_THREADS)
+    sender = sender or Sender(pool_size=settings.WEBHOOK_DELIVERY_THREADS)
     with ThreadPoolExecutor(max_workers=settings.WEBHOOK_DELIVERY_THREADS) as pool:
         while time.monotonic() - started < budget:
             batch = _claim(now=clock(), probed=probed)

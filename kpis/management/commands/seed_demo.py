@@ -15,6 +15,7 @@ from leads import demo as leads_demo
 from routing import demo as routing_demo
 from slas import demo as slas_demo
 from slas.services import notifications, sla_sweep
+from slas.services.preview import WEEKS as PREVIEW_WEEKS
 from teams import demo as teams_demo
 from webhooks import demo as webhooks_demo
 
@@ -29,8 +30,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         now = timezone.now()
-        start = now - timedelta(days=92)
-        users = teams_demo.seed(on=timezone.localdate(start))
+        # The complete weeks the SLA preview judges, and this one: every one of them has history.
+        start = now - timedelta(weeks=PREVIEW_WEEKS + 1)
+        users = teams_demo.seed(on=timezone.localdate(start), today=timezone.localdate(now))
         slas = slas_demo.seed(start=start)
         leads = leads_demo.seed(now=now, start=start, count=options["leads"], seed=options["seed"])
         breaches = sla_sweep(now=now).total
@@ -39,6 +41,7 @@ class Command(BaseCommand):
         routing_demo.seed()  # so is routing: the history was assigned by hand
         webhooks_demo.seed()
         intake_demo.seed(now=now)  # after routing: the leads that arrive on their own are routed
+        webhooks_demo.seed_deliveries(now=now)  # after intake: its leads are what the CRM was sent
         scorecards_compute(now=now)
         # Last week's digests, so the demo managers' e-mails can be opened at once (var/mail/).
         notifications.digests_schedule(now=now)
