@@ -107,6 +107,7 @@
       },
       options: {
         animation: false,
+        maintainAspectRatio: false,
         scales: {
           y: { beginAtZero: true, position: "left", title: { display: true, text: data.names[2] } },
           rate: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: data.names[3] } },
