@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # runtime files of the embedded default; ignored by git
@@ -321,6 +322,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker outlives any broker outage (the default gives up after 100 attempts and exits).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Two queues: `celery` for the short jobs that keep things moving (webhooks, inbound posts,
+# e-mail, e-mail capture) and `heavy` for the long ones (the sweep, scorecards, digests). A
+# worker started without -Q takes both, as `make run`'s does; at scale, give `celery` workers
+# of its own so that a full sweep or the nightly scorecards never hold up a webhook
+# (docs/operations.md, "Sizing").
+CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("heavy", routing_key="heavy"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+HEAVY_JOBS = ("slas.evaluate_slas", "slas.send_digests", "kpis.compute_scorecards", "kpis.refresh_scorecards")
+CELERY_TASK_ROUTES = {name: {"queue": "heavy"} for name in HEAVY_JOBS}
 # Beat keeps its schedule in memory: every job is idempotent and finds its work in
 # the database, so nothing is lost on a restart, and there is no shelve file that a
 # killed beat could leave corrupt (which would stop it from starting again).

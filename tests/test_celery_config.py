@@ -25,6 +25,40 @@ def test_a_task_is_acknowledged_after_it_ran_and_given_back_when_its_worker_dies
     assert settings.CELERY_BROKER_CONNECTION_MAX_RETRIES is None
 
 
+def test_long_jobs_go_to_the_heavy_queue_and_a_plain_worker_takes_both():
+    app.loader.import_default_modules()
+    router = app.amqp.router
+    queue_of = {name: router.route({}, name)["queue"].name for name in app.tasks if not name.startswith("celery.")}
+    assert {name for name, queue in queue_of.items() if queue == "heavy"} == set(settings.HEAVY_JOBS)
+    for job in ("webhooks.deliver", "intake.process_inbound", "notifications.send_email", "mailcapture.fetch_mail"):
+        assert queue_of[job] == "celery", job
+    # Every periodic job lands on a queue a worker started without -Q consumes.
+    beat_jobs = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert beat_jobs <= set(queue_of)
+    assert set(app.amqp.queues) == {"celery", "heavy"} >= {queue_of[job] for job in beat_jobs}
+
+
+def test_a_job_sent_lands_in_its_own_queue_once():
+    """Sent through a broker in memory, each job is in exactly one queue: the heavy ones in
+    `heavy`, the rest in `celery` (a copy in both would run every job twice)."""
+    from kombu import Connection
+
+    app.loader.import_default_modules()
+    with Connection("memory://localhost") as connection:
+        channel = connection.default_channel
+        queues = {name: queue(channel) for name, queue in app.amqp.queues.items()}
+        for queue in queues.values():
+            queue.declare()
+        for job in ("slas.evaluate_slas", "kpis.compute_scorecards", "webhooks.deliver"):
+            app.send_task(job, connection=connection)
+        waiting = {name: queue.queue_declare(passive=True).message_count for name, queue in queues.items()}
+    assert waiting == {"celery": 1, "heavy": 2}
+    assert {name: queue.routing_key for name, queue in app.amqp.queues.items()} == {
+        "celery": "celery",
+        "heavy": "heavy",
+    }
+
+
 def test_every_task_ends_well_before_redis_would_redeliver_it():
     """A task still running when the visibility timeout passes would be delivered twice."""
     app.loader.import_default_modules()
