@@ -44,7 +44,7 @@ from leads.models import CLOSED, Assignment, Lead, Rejection, Touch
 from notifications import services as notifications
 from salesmarketing.sql import insert_select
 from slas.models import Breach, Clock, Sla, SweepLease, VolumeEvaluation
-from slas.selectors import volume_delivered, volume_expected
+from slas.selectors import volume_delivered_in, volume_expected_on
 from teams.calendar import period_bounds
 
 LEASE = timedelta(minutes=10)  # longer than any run; an expired lease is a dead worker's
@@ -264,15 +264,58 @@ def _breach_of_clock(*, now: datetime, actual, resolved_at, responsible_team=Non
 
 # -- volume --------------------------------------------------------------------------------
 def _sweep_volume(*, now: datetime, result: SweepResult) -> None:
-    """Judge every ended period of every active volume SLA not judged yet: two queries when
-    there is nothing new, whatever the number of SLAs; a few per period judged."""
+    """Judge every ended period of every active volume SLA not judged yet: two statements
+    when there is nothing new, whatever the number of SLAs; else one more per SLA with
+    periods to judge (its delivered counts) and four in all, whatever the number of periods
+    (a first sweep judges a year of them)."""
     slas = list(Sla.objects.filter(kind=Sla.Kind.VOLUME, is_active=True).select_related("team"))
     done = set(VolumeEvaluation.objects.filter(sla__in=slas).values_list("sla_id", "period_start"))
-    for sla in slas:
-        for start, end in periods_ended(sla=sla, now=now):
-            if (sla.pk, start) not in done:
-                result.volume += _judge_period(sla, start, end, now)
-                result.periods.append((sla.pk, start))
+    due = {
+        sla: [(start, end) for start, end in periods_ended(sla=sla, now=now) if (sla.pk, start) not in done]
+        for sla in slas
+    }
+    due = {sla: periods for sla, periods in due.items() if periods}
+    if not due:
+        return
+    judged = []  # (sla, start, end, delivered)
+    for sla, periods in due.items():
+        zone = ZoneInfo(sla.team.timezone)
+        instants = [
+            (datetime.combine(start, time(0), zone), datetime.combine(end, time(0), zone)) for start, end in periods
+        ]
+        delivered = volume_delivered_in(sla=sla, periods=instants)
+        judged += [(sla, start, end, count) for (start, end), count in zip(periods, delivered, strict=True)]
+    expected = volume_expected_on(slas_and_days=[(sla, end - timedelta(days=1)) for sla, _, end, _ in judged])
+    breached = set(Breach.objects.filter(sla__in=due, clock__isnull=True).values_list("sla_id", "period_start"))
+    evaluations, breaches = [], []
+    for (sla, start, end, delivered), owed in zip(judged, expected, strict=True):
+        last_day = end - timedelta(days=1)
+        evaluations.append(
+            VolumeEvaluation(
+                sla=sla, period_start=start, period_end=last_day, expected=owed, delivered=delivered, evaluated_at=now
+            )
+        )
+        result.periods.append((sla.pk, start))
+        if delivered < owed and (sla.pk, start) not in breached:
+            breaches.append(
+                Breach(
+                    sla=sla,
+                    sla_version=sla.version,
+                    kind=Sla.Kind.VOLUME,
+                    team_id=sla.team_id,
+                    responsible_team_id=sla.from_team_id,
+                    period_start=start,
+                    period_end=last_day,
+                    due_at=datetime.combine(end, time(0), ZoneInfo(sla.team.timezone)),
+                    detected_at=now,
+                    expected=owed,
+                    actual=delivered,
+                )
+            )
+    with transaction.atomic():
+        VolumeEvaluation.objects.bulk_create(evaluations, ignore_conflicts=True)
+        Breach.objects.bulk_create(breaches, ignore_conflicts=True)
+    result.volume += len(breaches)
 
 
 def periods_ended(*, sla: Sla, now: datetime) -> list[tuple[date, date]]:
@@ -289,48 +332,6 @@ def periods_ended(*, sla: Sla, now: datetime) -> list[tuple[date, date]]:
         found.append((start, end))
         start, end = end, period_bounds(end, sla.period)[1]
     return found
-
-
-def _judge_period(sla: Sla, start: date, end: date, now: datetime) -> int:
-    zone = ZoneInfo(sla.team.timezone)
-    begins, ends = datetime.combine(start, time(0), zone), datetime.combine(end, time(0), zone)
-    delivered = volume_delivered(sla=sla, start=begins, end=ends)
-    expected = volume_expected(sla=sla, last_day=end - timedelta(days=1))
-    with transaction.atomic():
-        VolumeEvaluation.objects.bulk_create(
-            [
-                VolumeEvaluation(
-                    sla=sla,
-                    period_start=start,
-                    period_end=end - timedelta(days=1),
-                    expected=expected,
-                    delivered=delivered,
-                    evaluated_at=now,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        if delivered >= expected or Breach.objects.filter(sla=sla, period_start=start, clock__isnull=True).exists():
-            return 0
-        Breach.objects.bulk_create(
-            [
-                Breach(
-                    sla=sla,
-                    sla_version=sla.version,
-                    kind=Sla.Kind.VOLUME,
-                    team_id=sla.team_id,
-                    responsible_team_id=sla.from_team_id,
-                    period_start=start,
-                    period_end=end - timedelta(days=1),
-                    due_at=ends,
-                    detected_at=now,
-                    expected=expected,
-                    actual=delivered,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        return 1
 
 
 # -- one sweep at a time ----------------------------------------------------------------------

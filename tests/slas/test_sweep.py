@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -282,6 +283,59 @@ def test_volume_counts_reps_at_the_period_end_and_skips_junk(users, sales_team, 
     assert (evaluation.expected, evaluation.delivered) == (6, 6)  # 5 good + not_icp; spam excluded
     assert not Breach.objects.filter(kind="volume").exists()
     assert len(good) == 5
+
+
+def test_a_year_of_volume_periods_is_judged_in_the_same_statements_as_one(
+    users, sales_team, other_sales_team, marketing_team
+):
+    """A first sweep after a deploy judges every period since each volume SLA began: one
+    statement per SLA for the delivered counts and a few in all, never a few per period; each
+    period judged as the one-period selectors would (month-end reps, junk excluded)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from slas.selectors import volume_delivered, volume_expected
+    from slas.services.sweep import _sweep_volume
+
+    slas = [
+        services.sla_create(
+            by=users["admin"], team=team, kind="volume", name="V", from_team=marketing_team, leads_per_rep=2,
+            now=jkt(2025, 12, 20),
+        )
+        for team in (sales_team, other_sales_team)
+    ]  # fmt: skip
+    for month in range(1, 13):  # two leads in odd months, one in even ones; rep2 leaves in June
+        for _ in range(1 + month % 2):
+            LeadFactory(team=sales_team, created_at=jkt(2026, month, 10, 10))
+        LeadFactory(team=other_sales_team, created_at=jkt(2026, month, 28, 23))
+    spam = LeadFactory(team=sales_team, created_at=jkt(2026, 3, 3, 10), owner=users["sales_rep"])
+    leads.lead_reject(lead=spam, by=users["sales_rep"], reason="spam", now=jkt(2026, 3, 3, 11))
+    teams_services.user_update(user=users["other_rep"], is_active=False, on=date(2026, 6, 15))
+
+    def statements(now) -> tuple[int, services.SweepResult]:
+        result = services.SweepResult()
+        with CaptureQueriesContext(connection) as queries:
+            _sweep_volume(now=now, result=result)
+        return len(queries), result
+
+    one, first = statements(jkt(2026, 2, 1))
+    assert len(first.periods) == 2  # January of each SLA
+    twelve, year = statements(jkt(2027, 1, 1))
+    assert len(year.periods) == 22  # February to December of each
+    assert twelve == one
+    assert statements(jkt(2027, 1, 2))[0] == 2  # nothing new: two statements
+    for evaluation in VolumeEvaluation.objects.select_related("sla__team"):
+        sla, start, zone = evaluation.sla, evaluation.period_start, ZoneInfo(evaluation.sla.team.timezone)
+        begins = datetime.combine(start, time(0), zone)
+        ends = datetime.combine(evaluation.period_end + timedelta(days=1), time(0), zone)
+        assert evaluation.delivered == volume_delivered(sla=sla, start=begins, end=ends), (sla.team, start)
+        assert evaluation.expected == volume_expected(sla=sla, last_day=evaluation.period_end), (sla.team, start)
+        breached = Breach.objects.filter(sla=sla, period_start=start, clock__isnull=True).exists()
+        assert breached == (evaluation.delivered < evaluation.expected)
+    assert Breach.objects.filter(kind="volume").count() == first.volume + year.volume
+    # March in Jakarta: two leads and a spam one, not counted; from June one rep is expected for.
+    march = VolumeEvaluation.objects.get(sla=slas[0], period_start=date(2026, 3, 1))
+    assert (march.delivered, march.expected) == (2, 4)
+    assert VolumeEvaluation.objects.get(sla=slas[0], period_start=date(2026, 7, 1)).expected == 2
 
 
 def test_the_command_accepts_as_of_and_full(users, sales_team, response_sla, capsys):
