@@ -58,6 +58,10 @@ SHOTS = [
     ("disputes.png", "sales.manager", "/leads/disputes/", False),
     ("dashboard-marketing.png", "marketing.manager", "/", False),
     ("sla-volume.png", "marketing.manager", "/slas/3/", False),
+    # A rep's first visit, in Indonesian (a name ending in -id): the dashboard's short tour.
+    ("tour-phone-id.png", "rep1", "/", True),
+    ("capacity-phone-id.png", "sales.manager", "/#settling", True),
+    ("webhook-deliveries.png", "admin", "/webhooks/2/", False),
 ]
 
 
@@ -116,6 +120,8 @@ def shoot(chromium: str, base: str, env: dict) -> None:
                 continue
             viewport = {"width": 375, "height": 812} if phone else {"width": 1280, "height": 900}
             context = browser.new_context(viewport=viewport, device_scale_factor=1)
+            if name.removesuffix(".png").endswith("-id"):
+                context.add_cookies([{"name": "django_language", "value": "id", "url": base}])
             page = context.new_page()
             page.goto(f"{base}/accounts/login/")
             page.fill("#id_username", username)
