@@ -19,10 +19,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -181,7 +183,7 @@ class Processes:
             **extra_env,
         )
 
-    def gunicorn(self) -> Web:
+    def gunicorn(self, name: str = "gunicorn", **extra_env: str) -> Web:
         root = Path(self.env["STATIC_ROOT"])
         if not (root / "staticfiles.json").exists():  # the production storage needs its manifest
             subprocess.run(
@@ -189,7 +191,7 @@ class Processes:
             )
         port = free_port()
         proc = self.spawn(
-            "gunicorn",
+            name,
             [
                 sys.executable,
                 "-m",
@@ -204,6 +206,7 @@ class Processes:
                 "--log-level",
                 "warning",
             ],
+            **extra_env,
         )
         web = Web(f"http://127.0.0.1:{port}", proc)
         wait_for(web.healthy, timeout=60, what="gunicorn up")
@@ -433,6 +436,60 @@ class SmtpSink:
         return sorted(address for rcpts, _ in self.accepted for address in rcpts)
 
 
+class Sink:
+    """A receiver on a fixed port: down (nothing listens), hanging past the sender's timeout,
+    or answering 200 (after `delay`); counts the deliveries it answered and all it was sent."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.hang = False
+        self.delay = 0.0
+        self.hold_after: int | None = None  # answer this many, then hold every request until released
+        self.released = threading.Event()
+        self.answered: Counter = Counter()
+        self.sent: Counter = Counter()
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                delivery = int(self.headers["X-Selaras-Delivery"])
+                sink.sent[delivery] += 1
+                if sink.hold_after is not None and sum(sink.answered.values()) >= sink.hold_after:
+                    sink.released.wait(30)
+                    self.close_connection = True
+                    return
+                if sink.hang:
+                    time.sleep(3)
+                    self.close_connection = True
+                    return
+                time.sleep(sink.delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                sink.answered[delivery] += 1
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.released.set()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
 # -- fixtures ---------------------------------------------------------------------------------------
 def database_url() -> str:
     db = connection.settings_dict
@@ -452,6 +509,13 @@ def own_redis(tmp_path) -> Iterator[OwnRedis]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def sink():
+    receiver = Sink()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
-"""Redis refusing connections, then stalled (CLIENT PAUSE), while reps log touches and a
-manager edits an SLA through the web: no request waits on the broker, no page fails,
-nothing is lost, and the periodic work catches up once Redis is back.
+"""Redis refusing connections, then stalled (CLIENT PAUSE):
+
+- while reps log touches and a manager edits an SLA through the web: no request waits on the
+  broker, no page fails, nothing is lost, and the periodic work catches up once Redis is back;
+- while visitors post lead forms, with Redis as the shared cache that counts the forms' rate
+  limits: no post waits on it more than the cache's half-second timeout, every post makes its
+  lead.
 
 The web never enqueues a task (the periodic jobs read the database), which is what this
 proves under fault; `tests/test_celery_config.py` keeps `.delay()` out of web code.
@@ -12,10 +16,14 @@ import re
 import time
 
 import pytest
+import redis
+import requests
 from django.utils import timezone
 
+from intake.models import InboundEvent, LeadForm
 from leads.models import Lead, Touch
 from slas.models import Sla
+from teams import services as teams
 from tests.faults.conftest import assign_leads, breach_rows, clean_run_breaches, form_values, local, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +103,47 @@ def test_a_refusing_then_stalled_broker_neither_slows_nor_breaks_the_web(process
     wait_for(lambda: breach_rows() == clean_run_breaches(), timeout=240, interval=1, what="the backlog to drain")
     assert time.monotonic() - recovered < 300
     print(f"backlog drained {time.monotonic() - recovered:.1f} s after Redis came back at {timezone.now()}")
+
+
+def test_lead_forms_posted_while_the_cache_is_refused_then_stalled_wait_on_nothing(
+    processes, own_redis, users, sales_team
+):
+    teams.team_update(team=sales_team, auto_route=True)
+    form = LeadForm.objects.create(name="Demo", team=sales_team, fields=["email"], language="en")
+    cache_url = own_redis.url.rsplit("/", 1)[0] + "/1"
+    web = processes.gunicorn(CACHE_URL=cache_url, FORM_RATE_PER_MINUTE="1000")
+
+    def post(label: str, n: int) -> tuple[int, float, dict]:
+        started = time.monotonic()
+        answer = requests.post(
+            f"{web.base}/f/{form.key}/", json={"name": f"{label} {n}", "email": f"{label}{n}@x.id"}, timeout=10
+        )
+        return answer.status_code, time.monotonic() - started, answer.json()
+
+    for n in range(4):  # warm both gunicorn workers
+        post("warm", n)
+    healthy = [post("healthy", n) for n in range(6)]
+    # The rate limits were counted in Redis: the fault below is in the path of every post.
+    assert redis.Redis.from_url(cache_url).keys(f"*rate:form:{form.pk}:*")
+    own_redis.kill()
+    refused = [post("refused", n) for n in range(6)]
+    own_redis.start()
+    own_redis.pause(10_000)
+    stalled_at = time.monotonic()
+    stalled = [post("stalled", n) for n in range(6)]
+    assert time.monotonic() - stalled_at < 10  # all of them inside the pause
+
+    answers = healthy + refused + stalled
+    assert {status for status, _took, _body in answers} == {201}
+    assert all(body["ok"] and body["lead"] for _status, _took, body in answers)
+    slowest_healthy = max(took for _status, took, _body in healthy)
+    waited = [
+        round(took - slowest_healthy, 2) for _status, took, _body in refused + stalled if took > slowest_healthy + 1.0
+    ]
+    assert not waited
+    # The stalled cache was waited on, and only for its timeout (0.5 s), not for the pause.
+    assert all(took >= 0.45 for _status, took, _body in stalled)
+    # None lost: a routed lead for every post.
+    assert Lead.objects.filter(name__regex=r"^(healthy|refused|stalled) ").count() == 18
+    assert not Lead.objects.filter(owner__isnull=True).exists()
+    assert not InboundEvent.objects.exclude(state="done").exists()

@@ -12,10 +12,7 @@ Times are scaled down (a 1 s timeout and a beat every second instead of 5 s and 
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -24,7 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from leads.models import Lead
 from tests.factories import LeadFactory
-from tests.faults.conftest import free_port, wait_for
+from tests.faults.conftest import Sink, wait_for
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.outbox import webhook_events_record
 from webhooks.services import BATCH
@@ -36,67 +33,6 @@ FAST = {
     "WEBHOOK_STALE_SECONDS": "5",
     "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
 }
-
-
-class Sink:
-    """A receiver on a fixed port: down (nothing listens), hanging past the sender's timeout,
-    or answering 200 (after `delay`); counts the deliveries it answered and all it was sent."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.hang = False
-        self.delay = 0.0
-        self.hold_after: int | None = None  # answer this many, then hold every request until released
-        self.released = threading.Event()
-        self.answered: Counter = Counter()
-        self.sent: Counter = Counter()
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                delivery = int(self.headers["X-Selaras-Delivery"])
-                sink.sent[delivery] += 1
-                if sink.hold_after is not None and sum(sink.answered.values()) >= sink.hold_after:
-                    sink.released.wait(30)
-                    self.close_connection = True
-                    return
-                if sink.hang:
-                    time.sleep(3)
-                    self.close_connection = True
-                    return
-                time.sleep(sink.delay)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                sink.answered[delivery] += 1
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.released.set()
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-
-@pytest.fixture
-def sink():
-    receiver = Sink()
-    yield receiver
-    receiver.stop()
 
 
 def webhook_to(sink: Sink) -> Webhook:
