@@ -151,3 +151,49 @@ def test_other_peoples_objects_are_simply_not_found(page, login, users, sales_te
     page.goto(f"/leads/{far_away.pk}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Not found"
     assert page.get_by_text("Papua Lead").count() == 0
+
+
+def test_the_pages_of_this_years_features_speak_indonesian(page, login, users, sales_team, marketing_team):
+    """The dashboard (the tour, breach cost, capacity), disputes and rejections, routing,
+    notifications, the SLA form's preview, lead capture and webhooks, opened in Indonesian:
+    none of their English headings or buttons is left on the page."""
+    from slas import services as slas
+
+    response = slas.sla_create(
+        by=users["sales_manager"], team=sales_team, kind="response", name="Respon", target_value=1,
+        target_unit="business_days", now=timezone.now() - timedelta(days=120),
+    )  # fmt: skip
+    slas.sla_create(
+        by=users["admin"], team=sales_team, kind="volume", name="Volume", from_team=marketing_team,
+        now=timezone.now() - timedelta(days=120),
+    )  # fmt: skip
+    for who in ("sales_manager", "marketing_manager", "admin"):
+        users[who].language = "id"
+        users[who].save(update_fields=["language"])
+    english = {
+        ("sales.manager", "/"): ["A short tour", "Skip the tour", "What breaches cost", "Capacity ahead", "Warning"],
+        ("sales.manager", "/leads/disputes/"): ["Disputes", "Open", "Rejections"],
+        ("sales.manager", "/routing/"): ["Routing", "New rule"],
+        ("sales.manager", "/notifications/"): ["Notifications", "Mark all read"],
+        ("sales.manager", f"/slas/{response.pk}/edit/"): ["Preview the last 13 weeks", "Save"],
+        ("marketing.manager", "/"): ["What breaches cost", "Capacity ahead", "Leads delivered"],
+        ("marketing.manager", "/leads/rejections/"): ["Rejections", "Dispute"],
+        ("marketing.manager", "/intake/"): ["Lead forms", "Inbound hooks", "New lead form"],
+        ("admin", "/webhooks/"): ["Webhooks", "New webhook"],
+    }
+    signed_in = None
+    for (username, path), words in english.items():
+        if username != signed_in:
+            page.context.clear_cookies()
+            login(username)
+            signed_in = username
+        page.goto(path)
+        assert page.locator("html").get_attribute("lang") == "id", path
+        text = page.locator("main").inner_text()
+        left = [word for word in words if re.search(rf"\b{re.escape(word)}\b", text)]
+        assert not left, (path, left)
+    page.goto(f"/slas/{response.pk}/edit/")
+    page.get_by_role("button", name="Pratinjau 13 minggu terakhir").click()
+    preview = page.locator("#preview-heading")
+    expect(preview).to_be_visible()  # the answer swapped in, with no deadline in the weeks (an empty state)
+    assert not re.search(r"\b(What these terms|Week by week|Rep by rep|deadline)\b", page.locator("main").inner_text())
