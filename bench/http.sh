@@ -24,7 +24,8 @@
 # Settings (environment): BENCH_DURATION (60s), BENCH_CONNECTIONS (8), BENCH_LEADS (100000),
 # BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/selaras_http), BENCH_REFILL=1 to
 # regenerate the data, GUNICORN_WORKERS (2) and GUNICORN_THREADS (4), BENCH_ONLY to run some
-# endpoints only (e.g. "list api").
+# endpoints only (e.g. "list api"), BENCH_SUMMARY=PATH to append the SPEC §10 lines (the lead
+# list, the queue and the leads API against the plain list) to PATH (bench/summary.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -132,5 +133,9 @@ for line in "${results[@]}"; do
   # shellcheck disable=SC2086
   printf '%-10s %10s %9s %9s %9s %9s %7s %8s %7s\n' ${line#RESULT }
 done
+leads=$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM leads_lead')
 echo "(${DURATION} per endpoint, ${CONNECTIONS} connections, gunicorn ${WORKERS}×${THREADS}, $(nproc) cores," \
-  "$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM leads_lead') leads)"
+  "$leads leads)"
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+  printf '%s\n' "${results[@]}" | "$PY" bench/http_summary.py "$BENCH_SUMMARY" "$leads" "$DURATION" "$CONNECTIONS"
+fi

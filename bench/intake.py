@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from benchdb import recreate  # noqa: E402
+from summary import append, row  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/selaras_intake")
 APP_SECRET = "wa-" + secrets.token_hex(16)
@@ -244,10 +245,48 @@ def check(people: set, ids: set) -> list[str]:
     return failures
 
 
+INTAKE = {"form": "lead form (JSON)", "hook": "JSON hook, signed", "whatsapp": "WhatsApp message, signed"}
+
+
+def summary_rows(results: dict[str, dict], *, burst: int, elapsed: float, failures: list[str]) -> list[dict]:
+    """Each intake endpoint against the bare POST of the same run; the burst (no floor)."""
+    floor, api = results["floor"], results["api"]
+    lines = []
+    for kind, name in INTAKE.items():
+        result = results[kind]
+        ratio = result["rps"] / floor["rps"]
+        answered = set(result["statuses"]) <= {200, 201}
+        lines.append(
+            row(
+                target=f"intake: {name}",
+                figure=f"{result['rps']:.1f} posts/s, p95 {result['p95']:.0f} ms",
+                floor=f"{floor['rps']:.1f} req/s, p95 {floor['p95']:.0f} ms",
+                ratio=ratio,
+                limit=f"≥ 0.5× the bare response's req/s, p95 < 50 ms, {CLIENTS} clients",
+                met=ratio >= 0.5 and result["p95"] < 50 and answered,
+                notes=(
+                    f"{result['rps'] / api['rps']:.2f}× `POST leads/`, the same routed lead without intake "
+                    f"({api['rps']:.1f} posts/s); {result['requests']:,} posts, answers {result['statuses']}"
+                ),
+            )
+        )
+    lines.append(
+        row(
+            target="intake: burst",
+            figure=f"{burst:,} posts in {elapsed:.1f} s",
+            limit="none lost, no duplicate",
+            met=not failures,
+            notes="; ".join(failures) or "every post 2xx, one event per id, one lead per person, all routed",
+        )
+    )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="each rate's run (default 20)")
     parser.add_argument("--burst", type=int, default=10_000, help="posts in the burst (default 10,000)")
+    parser.add_argument("--summary", metavar="PATH", help="append the SPEC §10 lines to PATH (bench/summary.py)")
     args = parser.parse_args()
 
     keys = setup()
@@ -308,6 +347,7 @@ def main() -> int:
         server.wait()
     failures = [f"answers {statuses}"] if set(statuses) - {200, 201} else []
     failures += check(people, ids)
+    append(args.summary, summary_rows(results, burst=args.burst, elapsed=elapsed, failures=failures))
     for failure in failures:
         print("FAILED:", failure)
     print("every check held" if not failures else "")

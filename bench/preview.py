@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmarketing.settings")
 
 from benchdb import fill  # noqa: E402
+from summary import append, row  # noqa: E402
 
 FLOOR = """
 SELECT a.id, MIN(t.occurred_at)
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--generate", type=int, metavar="N", help="first fill the database with N leads")
     parser.add_argument("--sales-teams", type=int, default=20, help="with --generate: the number of sales teams")
     parser.add_argument("--runs", type=int, default=3, help="runs per case; the best is reported")
+    parser.add_argument("--summary", metavar="PATH", help="append the SPEC §10 lines to PATH (bench/summary.py)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.generate:
@@ -51,10 +53,10 @@ def main() -> None:
     import django
 
     django.setup()
-    report(runs=args.runs)
+    report(runs=args.runs, summary=args.summary)
 
 
-def report(*, runs: int) -> None:
+def report(*, runs: int, summary: str | None = None) -> None:
     from django.db import connection
     from django.db.models import Count, Max
 
@@ -101,10 +103,41 @@ def report(*, runs: int) -> None:
     print("|---|---:|---:|---:|")
     for name, seconds, statements in rows:
         print(f"| {name} | {seconds:.3f} s | {statements} | {seconds / base:.1f}× |")
-    if (Sla.objects.count(), Clock.objects.count(), Breach.objects.count()) != stored:
+    kept = (Sla.objects.count(), Clock.objects.count(), Breach.objects.count()) != stored
+    facts = {
+        "leads": Lead.objects.count(),
+        "team": str(response.team),
+        "team_leads": busiest["n"],
+        "assigned": assigned.count(),
+        "kept": kept,
+    }
+    append(summary, summary_rows(rows, **facts))
+    if kept:
         sys.exit("FAILED: the preview left rows behind")
     slowest = max(seconds for _name, seconds, _n in rows[1:])
     print(f"\nslowest preview {slowest:.2f} s (target < 3 s); nothing stored")
+
+
+def summary_rows(rows: list[tuple], *, leads: int, team: str, team_leads: int, assigned: int, kept: bool) -> list[dict]:
+    """Each preview against the floor, the first of `rows`; met: under 3 s, nothing stored."""
+    _name, base, _statements = rows[0]
+    lines = []
+    for kind, (_name, seconds, statements) in zip(("response", "cadence"), rows[1:], strict=True):
+        lines.append(
+            row(
+                target=f"SLA preview, {kind} SLA, 13 weeks",
+                figure=f"{seconds:.3f} s",
+                floor=f"{base:.3f} s",
+                ratio=seconds / base,
+                limit="< 3 s at 100,000 leads",
+                met=seconds < 3 and not kept,
+                notes=(
+                    f"{leads:,} leads; team {team} has {team_leads:,}, {assigned:,} assigned in the 13 weeks; "
+                    f"{statements} statements; " + ("FAILED: rows left behind" if kept else "nothing stored")
+                ),
+            )
+        )
+    return lines
 
 
 def _best(case, runs: int) -> tuple[float, int]:
