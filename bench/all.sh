@@ -65,17 +65,8 @@ REFILL=${BENCH_REFILL:-}
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# Idle CPU of the machine over 5 s, in % of one core (200 = two idle cores).
-idle() {
-  local a b
-  a=$(head -1 /proc/stat)
-  sleep 5
-  b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN {
-    split(a, x); split(b, y); total = 0
-    for (i = 2; i <= 9; i++) total += y[i] - x[i]
-    printf "%d", 100 * n * ((y[5] - x[5]) + (y[6] - x[6])) / total }'
-}
+# shellcheck source=bench/idle.sh
+. "$ROOT/bench/idle.sh"
 
 # PostgreSQL may be down for a moment (someone's fault test): wait up to 2 minutes.
 postgres_ready() {

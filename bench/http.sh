@@ -42,18 +42,8 @@ export DATABASE_URL
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# Idle CPU of the machine over 3 s, in % of one core (200 = both cores idle): taken before
-# each run, while the server is idle, it tells whether something else was using the machine.
-idle() {
-  local a b
-  a=$(head -1 /proc/stat)
-  sleep 3
-  b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN {
-    split(a, x); split(b, y); total = 0
-    for (i = 2; i <= 9; i++) total += y[i] - x[i]
-    printf "%d", 100 * n * ((y[5] - x[5]) + (y[6] - x[6])) / total }'
-}
+# shellcheck source=bench/idle.sh
+. "$ROOT/bench/idle.sh"
 
 step "wrk (Debian package)"
 if ! command -v wrk >/dev/null; then
@@ -120,7 +110,7 @@ for case in "${cases[@]}"; do
   # Warm-up, not counted: every worker thread opens its connection and compiles its templates.
   wrk -t"$wrk_threads" -c"$CONNECTIONS" -d3s -s bench/http.lua "http://127.0.0.1:$port" \
     -- "$work/sessions/$sessions.txt" "$path" "$label" >/dev/null
-  free=$(idle)
+  free=$(idle 3)
   step "$label: $path as $sessions, $CONNECTIONS connections, $DURATION (idle before: $free%)"
   out=$(wrk -t"$wrk_threads" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/http.lua \
     "http://127.0.0.1:$port" -- "$work/sessions/$sessions.txt" "$path" "$label")
