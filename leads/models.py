@@ -195,7 +195,8 @@ class Lead(models.Model):
         indexes = [
             # Lead list and API of a team, newest first: the page's ids come from this index
             # alone (the id breaks ties, as the list orders); volume SLA: leads of a team
-            # created in a period.
+            # created in a period. On PostgreSQL it also carries status and source (INCLUDE,
+            # migration 0012), so the volume counts read the index alone.
             models.Index(fields=["team", "-created_at", "-id"], name="lead_team_created_idx"),
             # The rep's queue and "my leads": a rep's leads by status.
             models.Index(fields=["owner", "status"], name="lead_owner_status_idx"),

@@ -372,3 +372,41 @@ def test_volume_progress_is_at_risk_below_the_straight_line(users, sales_team, v
     # Two reps: 100 expected in August; 15.5 of 31 days gone → 50 on the line; 10 delivered.
     assert (progress.delivered, progress.expected, progress.pace, progress.state) == (10, 100, 50, "at_risk")
     assert (progress.period_start, progress.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
+
+
+def test_on_postgresql_a_teams_leads_are_counted_from_the_index_alone(
+    users, sales_team, other_sales_team, marketing_team
+):
+    """The volume counts read the team's leads by creation time with their status and source
+    from lead_team_created_idx (INCLUDE, leads migration 0012), not a table page per lead:
+    with the table's pages all visible, the plan is an index-only scan."""
+    if connection.vendor != "postgresql":
+        pytest.skip("INCLUDE columns and index-only scans are PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    from slas.selectors import volume_delivered_in
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'lead_team_created_idx'")
+        assert cursor.fetchone()[0].endswith("(team_id, created_at DESC, id DESC) INCLUDE (status, source)")
+    sla = services.sla_create(
+        by=users["admin"], team=sales_team, kind="volume", name="V", from_team=marketing_team, now=jkt(2026, 1, 1)
+    )
+    july = [LeadFactory.build(team=sales_team, created_at=jkt(2026, 7, 1 + n % 28, 10)) for n in range(300)]
+    # Other months and another team: July of Jakarta is a narrow range of the index.
+    other = [
+        LeadFactory.build(team=team, created_at=jkt(2025, 1 + n % 12, 1 + n % 28, 10))
+        for n in range(3000)
+        for team in (sales_team, other_sales_team)
+    ]
+    Lead.objects.bulk_create(july + other)
+    periods = [(jkt(2026, 7, 1), jkt(2026, 8, 1))]
+    with CaptureQueriesContext(connection) as queries:
+        assert volume_delivered_in(sla=sla, periods=periods) == [300]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using lead_team_created_idx" in plan, plan
