@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -113,7 +114,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def tour_step(request: HttpRequest) -> HttpResponse:
     """One step of the dashboard's tour (`?step=N`): the card alone for htmx, else the dashboard."""
     if not request.htmx:
-        return redirect(reverse("kpis:dashboard") + f"?tour={request.GET.get('step', '')}")
+        return redirect(reverse("kpis:dashboard") + "?" + urlencode({"tour": request.GET.get("step", "")}))
     tour = tour_for(user=request.user, step=request.GET.get("step"))
     return render(request, "teams/_tour.html", {"tour": tour})
 

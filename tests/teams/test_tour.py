@@ -68,6 +68,9 @@ def test_next_and_back_swap_the_card_with_htmx(users):
 def test_without_javascript_the_steps_are_links_to_the_dashboard(users):
     client = signed_in(users["sales_rep"])
     assert client.get(reverse("tour_step"), {"step": 3}).url == "/?tour=3"
+    # Whatever is asked for stays one parameter of the dashboard's address.
+    odd = client.get(reverse("tour_step"), {"step": "2&next=//evil.example"})
+    assert odd.url == "/?tour=2%26next%3D%2F%2Fevil.example"
     page = client.get("/", {"tour": 3})
     assert page.context["tour"].number == 3
     assert str(STEPS[Role.SALES_REP][2].title) in page.content.decode()
