@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings as django_settings
 from django.template.backends import jinja2 as jinja2_backend
 from django.test.signals import template_rendered
+from django.test.utils import override_settings
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -37,6 +41,22 @@ def _jinja2_pages_tell_the_test_client_their_context():
     jinja2_backend.Template.render = render_and_report
     yield
     jinja2_backend.Template.render = render
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _a_redis_cache_of_each_worker_s_own(worker_id):
+    """Where the cache is Redis (CI's CACHE_URL), tests clear it around the rate limits they
+    count: each xdist worker gets a database of its own (the next ones after CACHE_URL's),
+    so that two workers never clear each other's counters."""
+    cache = django_settings.CACHES["default"]
+    if worker_id == "master" or not cache["BACKEND"].endswith("RedisCache"):
+        yield
+        return
+    parts = urlsplit(cache["LOCATION"])
+    database = int(parts.path.strip("/") or 0) + int(worker_id.removeprefix("gw")) + 1
+    location = urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+    with override_settings(CACHES={"default": {**cache, "LOCATION": location}}):
+        yield
 
 
 @pytest.fixture(autouse=True)
