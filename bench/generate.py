@@ -46,6 +46,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from leads.models import Assignment, Campaign, Lead, Rejection, StatusChange, Touch, attribution_empty  # noqa: E402
+from leads.services.tallies import touch_tallies_rebuild  # noqa: E402
 from slas.models import Clock, Sla  # noqa: E402
 from slas.services.clocks import cadence_warn_at, clock_terms  # noqa: E402
 from teams.calendar import calendar_for_team  # noqa: E402
@@ -257,6 +258,7 @@ def load(world: World, args, now: datetime) -> dict[str, int]:
             counts[name] += len(rows[model])
         print(f"  {min(first + BATCH, args.leads):,} leads …", file=sys.stderr, flush=True)
     _reset_sequences()
+    touch_tallies_rebuild()  # the follow-ups were copied in past the services that count them
     return counts
 
 

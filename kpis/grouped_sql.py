@@ -172,7 +172,13 @@ SELECT 'overturned', l.team_id, u.team_id, NULL, {ruled_bucket}, COUNT(*), NULL
  WHERE d.state = 'overturned' AND d.ruled_at >= %s AND d.ruled_at < %s
  GROUP BY 2, 3, 5"""
 
-# Touches in the cards' periods, and those not entered by hand (captured_share, SPEC §14).
+# Touches in the cards' periods, and those not entered by hand (captured_share, SPEC §14):
+# from the hourly tallies when every bound of the cards falls on a UTC hour (the zones of
+# Indonesia and most others), else from the follow-ups themselves.
+TOUCH_TALLIES = """SELECT t.team_id, NULLIF(t.campaign_team_id, 0), u.team_id, {bucket}, SUM(t.touches), SUM(t.captured)
+  FROM leads_touchtally t LEFT JOIN teams_user u ON u.id = t.creator_id
+ WHERE t.hour >= %s AND t.hour < %s
+ GROUP BY 1, 2, 3, 4"""
 TOUCHES = """SELECT l.team_id, c.team_id, u.team_id, {bucket}, COUNT(*),
        COUNT(CASE WHEN t.origin <> 'manual' THEN 1 END)
   FROM leads_touch t JOIN leads_lead l ON l.id = t.lead_id {teams}

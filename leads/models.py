@@ -336,6 +336,38 @@ class Touch(models.Model):
         return f"{self.get_kind_display()} · {self.lead}"
 
 
+class TouchTally(models.Model):
+    """How many follow-ups fell in an hour (UTC) on the leads of one sales team, campaign
+    team and creator, and how many of them were not typed by hand: the scorecards' follow-up
+    counts for a quarter read these instead of millions of follow-ups (kpis.grouped). Kept by
+    the services that write follow-ups and move leads between campaigns or campaigns between
+    teams (leads.services.tallies); the creator's team is read from the creator at the time of
+    reading, so a person changing teams moves nothing. No team, no creator: 0."""
+
+    hour = models.DateTimeField(_("hour"))
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"), db_index=False
+    )
+    campaign_team_id = models.IntegerField(_("campaign's team"), default=0)
+    creator_id = models.IntegerField(_("created by"), default=0)
+    touches = models.IntegerField(_("follow-ups"), default=0)
+    captured = models.IntegerField(_("captured follow-ups"), default=0)
+
+    class Meta:
+        verbose_name = _("follow-up tally")
+        verbose_name_plural = _("follow-up tallies")
+        constraints = [
+            # One row a key: what the counting statements add to (ON CONFLICT); it starts with
+            # the hour, so it also serves the scorecards' range of hours.
+            models.UniqueConstraint(
+                fields=["hour", "team", "campaign_team_id", "creator_id"], name="touch_tally_key_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} · {self.touches}"
+
+
 class Rejection(models.Model):
     """Sales sends a lead back to Marketing with a reason: the feedback loop."""
 

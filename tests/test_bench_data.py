@@ -66,3 +66,13 @@ def test_the_leads_facts_are_those_the_services_would_keep(generated):
     lead_facts_backfill()
     assert sorted(Lead.objects.values_list(*fields)) == written
     assert {row[2] is None for row in written} == {True, False} and {row[3] for row in written} == {True, False}
+
+
+def test_the_follow_ups_are_tallied_for_the_scorecards(generated):
+    from django.db.models import Q, Sum
+
+    from leads.models import Touch, TouchTally
+
+    tallied = TouchTally.objects.aggregate(touches=Sum("touches"), captured=Sum("captured"))
+    assert tallied["touches"] == Touch.objects.count() > 0
+    assert tallied["captured"] == Touch.objects.filter(~Q(origin=Touch.Origin.MANUAL)).count()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leads.models import Campaign
+from leads.services.tallies import touch_tallies_count
 from teams import permissions
 from teams.models import Team, User
 
@@ -33,7 +35,13 @@ def campaign_update(*, campaign: Campaign, by: User, **fields: Any) -> Campaign:
     if not permissions.can_manage_campaign(by, campaign):  # moving it to another team
         raise PermissionDenied
     _validate(campaign)
-    campaign.save(update_fields=[*changes])
+    moved = "team" in changes and Campaign.objects.filter(pk=campaign.pk).exclude(team=campaign.team_id).exists()
+    with transaction.atomic():
+        if moved:  # its leads' follow-ups count for the new team
+            touch_tallies_count(sign=-1, campaign_id=campaign.pk)
+        campaign.save(update_fields=[*changes])
+        if moved:
+            touch_tallies_count(sign=1, campaign_id=campaign.pk)
     return campaign
 
 

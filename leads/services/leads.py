@@ -32,6 +32,7 @@ from leads.models import (
 from leads.phones import phone_e164
 from leads.services.ownership import assign_leads
 from leads.services.routing import leads_route
+from leads.services.tallies import touch_tallies_count
 from routing.models import Trigger
 from slas import services as slas_services
 from teams import permissions
@@ -148,14 +149,23 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
         raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
     if not permissions.can_work_lead(by, lead):
         raise PermissionDenied
+    campaign_before = lead.campaign_id
     for name, value in fields.items():
         if isinstance(value, str) and name != "notes":
             value = value.strip().lower() if name == "email" else value.strip()
         setattr(lead, name, value)
     _validate(lead, phone="phone" in fields)
-    if fields:  # a save of every field would write back stored facts this instance may hold stale
-        lead._history_user = by
+    if not fields:
+        return lead
+    # Another campaign may be another marketing team's: its follow-ups count for that one.
+    moved = lead.campaign_id != campaign_before
+    with transaction.atomic():
+        if moved:
+            touch_tallies_count(sign=-1, lead_ids=[lead.pk])
+        lead._history_user = by  # a save of every field would write back stored facts this instance may hold stale
         lead.save(update_fields=[*fields, *(["phone_unreadable"] if "phone" in fields else [])])
+        if moved:
+            touch_tallies_count(sign=1, lead_ids=[lead.pk])
     return lead
 
 

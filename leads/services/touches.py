@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from leads.models import Lead, Status, Touch
 from leads.services.facts import lead_facts_refresh
 from leads.services.leads import lead_start_working, leads_start_working
+from leads.services.tallies import touch_tallies_count
 from slas import services as slas_services
 from teams import permissions
 from teams.models import User
@@ -88,6 +89,7 @@ def touch_record(
         touch.lead = locked
         touch._history_user = by
         touch.save()
+        touch_tallies_count(sign=1, touch_ids=[touch.pk])
         lead_start_working(lead=locked, by=by, now=now)
         lead_facts_refresh(lead_ids=[locked.pk])
         slas_services.clocks_refresh(lead_ids=[locked.pk], now=now)
@@ -124,6 +126,7 @@ def touches_capture(*, touches: list[Touch], now: datetime) -> list[Touch]:
             touch.created_at = now
             touch._history_user = touch.user
         written = bulk_create_with_history(fresh, Touch, batch_size=500, default_date=now)
+        touch_tallies_count(sign=1, touch_ids=[touch.pk for touch in written])
         starters = {touch.lead_id: touch.user for touch in written if locked[touch.lead_id].status == Status.NEW}
         leads_start_working(leads=[locked[pk] for pk in starters], by=starters, now=now)
         changed = sorted({touch.lead_id for touch in written})
@@ -186,9 +189,14 @@ def touch_update(*, touch: Touch, by: User, now: datetime | None = None, **field
     for name, value in fields.items():
         setattr(touch, name, value)
     _validate(touch, now=now)
+    moved = "occurred_at" in fields
     with transaction.atomic():
+        if moved:  # counted in another hour
+            touch_tallies_count(sign=-1, touch_ids=[touch.pk])
         touch._history_user = by
         touch.save(update_fields=[*fields])
+        if moved:
+            touch_tallies_count(sign=1, touch_ids=[touch.pk])
         lead_facts_refresh(lead_ids=[touch.lead_id])
         slas_services.clocks_refresh(lead_ids=[touch.lead_id], now=now)
     return touch
@@ -199,6 +207,7 @@ def touch_delete(*, touch: Touch, by: User, now: datetime | None = None) -> None
     now = now or timezone.now()
     _may_change(touch, by)
     with transaction.atomic():
+        touch_tallies_count(sign=-1, touch_ids=[touch.pk])
         touch._history_user = by
         touch.delete()
         lead_facts_refresh(lead_ids=[touch.lead_id])
