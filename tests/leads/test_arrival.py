@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from io import BytesIO
 
+import phonenumbers
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -51,6 +52,17 @@ def test_what_is_not_a_phone_number_is_refused(raw):
 def test_a_stored_number_is_shown_as_people_write_it():
     assert phone_display("+6281234567890") == "+62 812-3456-7890"
     assert phone_display("0812") == "0812"
+
+
+def test_a_number_shown_again_is_not_parsed_again(monkeypatch):
+    """A queue shows each card's number three times: it is parsed once."""
+    parsed = []
+    parse = phonenumbers.parse
+    monkeypatch.setattr(phonenumbers, "parse", lambda *args: parsed.append(args) or parse(*args))
+    phone_display.cache_clear()
+    shown = [phone_display("+6281298765432") for _ in range(3)]
+    assert shown == ["+62 812-9876-5432"] * 3
+    assert len(parsed) == 1
 
 
 def test_a_lead_made_by_hand_by_api_and_by_import_says_so(client, api_as, users, sales_team):
