@@ -31,15 +31,14 @@ COUNTED = """SELECT {hour}, l.team_id, COALESCE(c.team_id, 0), COALESCE(l.create
  GROUP BY 1, 2, 3, 4
  ORDER BY 1, 2, 3, 4"""
 
-INSERT = "INSERT INTO leads_touchtally (hour, team_id, campaign_team_id, creator_id, touches, captured)"
-ADD = (
-    INSERT
-    + """
+ADD = """INSERT INTO leads_touchtally (hour, team_id, campaign_team_id, creator_id, touches, captured)
 {counted}
 ON CONFLICT (hour, team_id, campaign_team_id, creator_id)
 DO UPDATE SET touches = leads_touchtally.touches + excluded.touches,
               captured = leads_touchtally.captured + excluded.captured"""
-)
+
+FILL = """INSERT INTO leads_touchtally (hour, team_id, campaign_team_id, creator_id, touches, captured)
+{counted}"""
 
 
 def touch_tallies_count(
@@ -74,5 +73,5 @@ def touch_tallies_rebuild() -> int:
         TouchTally.objects.all().delete()
         counted = COUNTED.format(hour=HOUR[connection.vendor], where="1 = 1")
         with connection.cursor() as cursor:
-            cursor.execute(f"{INSERT} {counted}", [1, 1])
+            cursor.execute(FILL.format(counted=counted), [1, 1])
     return TouchTally.objects.count()
