@@ -149,7 +149,6 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
         raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
     if not permissions.can_work_lead(by, lead):
         raise PermissionDenied
-    campaign_before = lead.campaign_id
     for name, value in fields.items():
         if isinstance(value, str) and name != "notes":
             value = value.strip().lower() if name == "email" else value.strip()
@@ -157,8 +156,9 @@ def lead_update(*, lead: Lead, by: User, **fields: Any) -> Lead:
     _validate(lead, phone="phone" in fields)
     if not fields:
         return lead
-    # Another campaign may be another marketing team's: its follow-ups count for that one.
-    moved = lead.campaign_id != campaign_before
+    # Another campaign may be another marketing team's: its follow-ups count for that one
+    # (judged against the stored lead, whose follow-ups the tallies counted).
+    moved = "campaign" in fields and Lead.objects.filter(pk=lead.pk).exclude(campaign=lead.campaign_id).exists()
     with transaction.atomic():
         if moved:
             touch_tallies_count(sign=-1, lead_ids=[lead.pk])

@@ -107,6 +107,19 @@ def test_each_change_leaves_the_tallies_as_a_count_afresh_would(company, marketi
     assert kept() == counted_afresh()
 
 
+def test_a_lead_edited_from_a_stale_copy_moves_what_is_stored(company, marketing_team):
+    """Someone else moved the lead to another team's campaign after this copy was read; setting
+    the campaign the copy shows moves the follow-ups back, judged against the stored lead."""
+    lead = company["lead"]
+    log(lead, company["sales_rep"], NOW - timedelta(hours=3))
+    stale = type(lead).objects.get(pk=lead.pk)
+    elsewhere = CampaignFactory(team=company["other_marketing"], name="Harbolnas")
+    services.lead_update(lead=lead, by=company["admin"], campaign=elsewhere)
+    services.lead_update(lead=stale, by=company["admin"], campaign=company["campaign"])
+    assert {key[2] for key in kept()} == {marketing_team.pk}
+    assert kept() == counted_afresh()
+
+
 def test_a_tap_taken_back_is_taken_out(company):
     lead, rep = company["lead"], company["sales_rep"]
     with time_machine.travel(NOW, tick=False):
