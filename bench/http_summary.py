@@ -5,7 +5,8 @@
 Each line of standard input is one endpoint's, as http.sh keeps them: `RESULT <label>
 <requests/s> <p50 ms> <p95 ms> <p99 ms> <requests> <socket errors> <non-2xx> <idle %>`.
 The lead list, the queue and the leads API are set against the plain list (`floor`) of the
-same run; without it no line is written.
+same run; without it no line is written. The API's line also says how it compares with the
+bare JSON list (`json`), the same rows with nothing of the product's API, when it was run.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def summary_rows(results: dict[str, dict], *, leads: int, duration: str, connect
     floor = results.get("floor")
     if floor is None:
         return []
-    bare = results.get("hello")
+    bare, bare_json = results.get("hello"), results.get("json")
     lines = []
     for label, (target, least, most_p95) in TARGETS.items():
         result = results.get(label)
@@ -56,6 +57,12 @@ def summary_rows(results: dict[str, dict], *, leads: int, duration: str, connect
         )
         if bare is not None:
             notes += f"; bare response {bare['rps']:.1f} req/s"
+        if label == "api" and bare_json is not None:
+            rps = bare_json["rps"]
+            notes += (
+                f"; the bare JSON list of the same rows {rps:.1f} req/s ({rps / floor['rps']:.2f}× the plain list), "
+                f"the API {result['rps'] / rps:.2f}× it"
+            )
         lines.append(
             row(
                 target=target,

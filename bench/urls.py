@@ -6,6 +6,10 @@
   the signed-in manager's team, newest first, as the lead list does, through Django's own
   paginator (a count, then the page's rows joined to their team, owner and campaign),
   which is what a plain list does.
+- `/bench/json/?page=N`: the same 50 rows as JSON with nothing of the product's API: read
+  with `.values()` (no model instances), counted, sliced and put in a `JsonResponse` (no
+  serializer, no filters, no permission check). What any Django JSON list of these rows costs
+  here, set beside the leads API in bench/README.md.
 - `/bench/hello/`: a bare `HttpResponse`, the cost of the middleware stack alone.
 - `/bench/post/`: a bare answer to a POST with no login and no CSRF token, reading the body:
   the floor of the public intake endpoints (bench/intake.py).
@@ -16,6 +20,7 @@ same logged-in sessions as the product's pages.
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
@@ -34,6 +39,20 @@ def floor(request):
     return render(request, "bench/floor.html", {"page": page})
 
 
+JSON_FIELDS = [
+    *("id", "name", "email", "phone", "company", "source", "campaign_id", "team_id", "owner_id", "status"),
+    *("value", "notes", "created_at", "assigned_at", "closed_at", "arrived_via", "attribution"),
+    *("consent_text", "consent_at"),
+]
+
+
+def json_list(request):
+    leads = Lead.objects.filter(team_id=request.user.team_id).order_by("-created_at", "-pk")
+    page = Paginator(leads.values(*JSON_FIELDS), 50).get_page(request.GET.get("page"))
+    body = {"count": page.paginator.count, "results": list(page.object_list)}
+    return JsonResponse(body, encoder=DjangoJSONEncoder)
+
+
 def hello(request):
     return HttpResponse("hello", content_type="text/plain")
 
@@ -47,6 +66,7 @@ def bare_post(request):
 urlpatterns = [
     path("bench/post/", bare_post),
     path("bench/floor/", floor),
+    path("bench/json/", json_list),
     path("bench/hello/", hello),
     path("", include("salesmarketing.urls")),
 ]
