@@ -5,8 +5,9 @@
 Each line of standard input is one endpoint's, as http.sh keeps them: `RESULT <label>
 <requests/s> <p50 ms> <p95 ms> <p99 ms> <requests> <socket errors> <non-2xx> <idle %>`.
 The lead list, the queue and the leads API are set against the plain list (`floor`) of the
-same run; without it no line is written. The API's line also says how it compares with the
-bare JSON list (`json`), the same rows with nothing of the product's API, when it was run.
+same run; without it no line is written. Each line also gives the reference of the same run
+that bounds it, when it was run: for the pages the plain list read with the product's deferred
+join (`deferred`), for the API the bare JSON list of the same rows (`json`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ TARGETS = {
     "list": ("pages: lead list", 2.0, 0.5),
     "queue": ("pages: rep's queue", 2.0, 0.5),
     "api": ("pages: leads API", 5.0, None),
+}
+
+REFERENCES = {
+    # label: (the reference endpoint of the same run, what it is)
+    "list": ("deferred", "the plain list read with the product's deferred join"),
+    "queue": ("deferred", "the plain list read with the product's deferred join"),
+    "api": ("json", "the bare JSON list of the same rows"),
 }
 
 
@@ -38,7 +46,7 @@ def summary_rows(results: dict[str, dict], *, leads: int, duration: str, connect
     floor = results.get("floor")
     if floor is None:
         return []
-    bare, bare_json = results.get("hello"), results.get("json")
+    bare = results.get("hello")
     lines = []
     for label, (target, least, most_p95) in TARGETS.items():
         result = results.get(label)
@@ -57,12 +65,11 @@ def summary_rows(results: dict[str, dict], *, leads: int, duration: str, connect
         )
         if bare is not None:
             notes += f"; bare response {bare['rps']:.1f} req/s"
-        if label == "api" and bare_json is not None:
-            rps = bare_json["rps"]
-            notes += (
-                f"; the bare JSON list of the same rows {rps:.1f} req/s ({rps / floor['rps']:.2f}× the plain list), "
-                f"the API {result['rps'] / rps:.2f}× it"
-            )
+        reference, words = REFERENCES[label]
+        if reference in results:
+            rps = results[reference]["rps"]
+            notes += f"; {words} {rps:.1f} req/s ({rps / floor['rps']:.2f}× the plain list), "
+            notes += f"this {result['rps'] / rps:.2f}× it"
         lines.append(
             row(
                 target=target,

@@ -6,6 +6,9 @@
   the signed-in manager's team, newest first, as the lead list does, through Django's own
   paginator (a count, then the page's rows joined to their team, owner and campaign),
   which is what a plain list does.
+- `/bench/deferred/?page=N`: the plain list, its rows read as the product's lists read theirs
+  (`DeferredJoinPaginator`: the page's ids from the index, then their joins): what the same
+  template costs without the plain paginator's join and sort of every lead of the team.
 - `/bench/json/?page=N`: the same 50 rows as JSON with nothing of the product's API: read
   with `.values()` (no model instances), counted, sliced and put in a `JsonResponse` (no
   serializer, no filters, no permission check). What any Django JSON list of these rows costs
@@ -27,15 +30,24 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from leads.models import Lead
+from salesmarketing.pagination import DeferredJoinPaginator
 
 
-def floor(request):
-    leads = (
+def _team_leads(request):
+    return (
         Lead.objects.filter(team_id=request.user.team_id)
         .select_related("owner", "team", "campaign")
         .order_by("-created_at", "-pk")
     )
-    page = Paginator(leads, 50).get_page(request.GET.get("page"))
+
+
+def floor(request):
+    page = Paginator(_team_leads(request), 50).get_page(request.GET.get("page"))
+    return render(request, "bench/floor.html", {"page": page})
+
+
+def deferred(request):
+    page = DeferredJoinPaginator(_team_leads(request), 50).get_page(request.GET.get("page"))
     return render(request, "bench/floor.html", {"page": page})
 
 
@@ -66,6 +78,7 @@ def bare_post(request):
 urlpatterns = [
     path("bench/post/", bare_post),
     path("bench/floor/", floor),
+    path("bench/deferred/", deferred),
     path("bench/json/", json_list),
     path("bench/hello/", hello),
     path("", include("salesmarketing.urls")),
