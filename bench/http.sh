@@ -16,8 +16,8 @@
 #    (bench/http.lua: a random user and a random page per request) on each endpoint:
 #    the lead list as managers, the rep's queue as reps, the dashboard as both, the
 #    leads API with the managers' tokens, then the floor pages: a plain 50-row template
-#    list, the same list with the product's deferred join, the same rows as bare JSON (no
-#    serializer) and a bare HttpResponse, as managers.
+#    list, the same list with the product's deferred join, the same again in Jinja2, the same
+#    rows as bare JSON (no serializer) and a bare HttpResponse, as managers.
 # 4. Prints a table: requests/s, latency p50/p95/p99, socket errors and non-2xx answers, and
 #    the machine's idle CPU in the 3 s before each run (200 % = both cores idle): lower
 #    means something else was running and the figures are pessimistic.
@@ -37,7 +37,7 @@ LEADS=${BENCH_LEADS:-100000}
 DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/selaras_http}
 WORKERS=${GUNICORN_WORKERS:-2}
 THREADS=${GUNICORN_THREADS:-4}
-ONLY=${BENCH_ONLY:-list queue dashboard api floor deferred json hello}
+ONLY=${BENCH_ONLY:-list queue dashboard api floor deferred jinja json hello}
 unset REDIS_URL CELERY_BROKER_URL
 export DATABASE_URL
 
@@ -102,6 +102,7 @@ cases=(
   "api tokens /api/v1/leads/?page=%d"
   "floor managers /bench/floor/?page=%d"
   "deferred managers /bench/deferred/?page=%d"
+  "jinja managers /bench/jinja/?page=%d"
   "json managers /bench/json/?page=%d"
   "hello managers /bench/hello/"
 )

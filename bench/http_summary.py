@@ -5,9 +5,10 @@
 Each line of standard input is one endpoint's, as http.sh keeps them: `RESULT <label>
 <requests/s> <p50 ms> <p95 ms> <p99 ms> <requests> <socket errors> <non-2xx> <idle %>`.
 The lead list, the queue and the leads API are set against the plain list (`floor`) of the
-same run; without it no line is written. Each line also gives the reference of the same run
-that bounds it, when it was run: for the pages the plain list read with the product's deferred
-join (`deferred`), for the API the bare JSON list of the same rows (`json`).
+same run; without it no line is written. Each line also gives the references of the same run
+that bound it, when they were run: for the pages the plain list read with the product's
+deferred join (`deferred`) and the same in Jinja2 (`jinja`), for the API the bare JSON list of
+the same rows (`json`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ TARGETS = {
     "api": ("pages: leads API", 5.0, None),
 }
 
+PAGE_REFERENCES = [
+    ("deferred", "the plain list read with the product's deferred join"),
+    ("jinja", "the same in Jinja2"),
+]
 REFERENCES = {
-    # label: (the reference endpoint of the same run, what it is)
-    "list": ("deferred", "the plain list read with the product's deferred join"),
-    "queue": ("deferred", "the plain list read with the product's deferred join"),
-    "api": ("json", "the bare JSON list of the same rows"),
+    # label: [(a reference endpoint of the same run, what it is)]
+    "list": PAGE_REFERENCES,
+    "queue": PAGE_REFERENCES,
+    "api": [("json", "the bare JSON list of the same rows")],
 }
 
 
@@ -65,11 +70,11 @@ def summary_rows(results: dict[str, dict], *, leads: int, duration: str, connect
         )
         if bare is not None:
             notes += f"; bare response {bare['rps']:.1f} req/s"
-        reference, words = REFERENCES[label]
-        if reference in results:
-            rps = results[reference]["rps"]
-            notes += f"; {words} {rps:.1f} req/s ({rps / floor['rps']:.2f}× the plain list), "
-            notes += f"this {result['rps'] / rps:.2f}× it"
+        for reference, words in REFERENCES[label]:
+            if reference in results:
+                rps = results[reference]["rps"]
+                notes += f"; {words} {rps:.1f} req/s ({rps / floor['rps']:.2f}× the plain list), "
+                notes += f"this {result['rps'] / rps:.2f}× it"
         lines.append(
             row(
                 target=target,

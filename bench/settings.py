@@ -17,3 +17,4 @@ ROOT_URLCONF = "bench.urls"
 
 TEMPLATES = deepcopy(TEMPLATES)
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]
+TEMPLATES[1]["DIRS"] = [*TEMPLATES[1].get("DIRS", []), BASE_DIR / "bench" / "jinja2"]

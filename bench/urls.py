@@ -9,6 +9,9 @@
 - `/bench/deferred/?page=N`: the plain list, its rows read as the product's lists read theirs
   (`DeferredJoinPaginator`: the page's ids from the index, then their joins): what the same
   template costs without the plain paginator's join and sort of every lead of the team.
+- `/bench/jinja/?page=N`: the same again, its template (bench/jinja2/bench/floor.html) rendered
+  by the Jinja2 engine of the product's hot pages: the plain list with both of the SPEC's
+  means, the deferred join and the faster engine, and nothing else of the product's page.
 - `/bench/json/?page=N`: the same 50 rows as JSON with nothing of the product's API: read
   with `.values()` (no model instances), counted, sliced and put in a `JsonResponse` (no
   serializer, no filters, no permission check). What any Django JSON list of these rows costs
@@ -65,6 +68,11 @@ def json_list(request):
     return JsonResponse(body, encoder=DjangoJSONEncoder)
 
 
+def jinja(request):
+    page = DeferredJoinPaginator(_team_leads(request), 50).get_page(request.GET.get("page"))
+    return render(request, "bench/floor.html", {"page": page}, using="jinja2")
+
+
 def hello(request):
     return HttpResponse("hello", content_type="text/plain")
 
@@ -79,6 +87,7 @@ urlpatterns = [
     path("bench/post/", bare_post),
     path("bench/floor/", floor),
     path("bench/deferred/", deferred),
+    path("bench/jinja/", jinja),
     path("bench/json/", json_list),
     path("bench/hello/", hello),
     path("", include("salesmarketing.urls")),
