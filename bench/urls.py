@@ -54,10 +54,27 @@ def deferred(request):
     return render(request, "bench/floor.html", {"page": page})
 
 
+# The leads API's fields in a list, its relations as their ids.
 JSON_FIELDS = [
-    *("id", "name", "email", "phone", "company", "source", "campaign_id", "team_id", "owner_id", "status"),
-    *("value", "notes", "created_at", "assigned_at", "closed_at", "arrived_via", "attribution"),
-    *("consent_text", "consent_at"),
+    "id",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "source",
+    "campaign_id",
+    "team_id",
+    "owner_id",
+    "status",
+    "value",
+    "notes",
+    "created_at",
+    "assigned_at",
+    "closed_at",
+    "arrived_via",
+    "attribution",
+    "consent_text",
+    "consent_at",
 ]
 
 
