@@ -32,6 +32,7 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
+from leads.api import LeadSerializer
 from leads.models import Lead
 from salesmarketing.pagination import DeferredJoinPaginator
 
@@ -54,27 +55,10 @@ def deferred(request):
     return render(request, "bench/floor.html", {"page": page})
 
 
-# The leads API's fields in a list, its relations as their ids.
+# The leads API's fields, its relations as their ids; what only its detail answers left out.
+RELATIONS, DETAIL_ONLY = {"campaign", "team", "owner"}, {"sla_status", "likely_duplicates"}
 JSON_FIELDS = [
-    "id",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "campaign_id",
-    "team_id",
-    "owner_id",
-    "status",
-    "value",
-    "notes",
-    "created_at",
-    "assigned_at",
-    "closed_at",
-    "arrived_via",
-    "attribution",
-    "consent_text",
-    "consent_at",
+    f"{name}_id" if name in RELATIONS else name for name in LeadSerializer.Meta.fields if name not in DETAIL_ONLY
 ]
 
 

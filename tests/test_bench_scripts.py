@@ -88,6 +88,12 @@ def test_the_floor_page_lists_50_leads_of_the_managers_team(users, settings):
     assert jinja.content.decode().split() == second.content.decode().split()  # Jinja2's blank lines aside
     listed = client.get("/bench/json/?page=2").json()
     assert listed["count"] == 60 and len(listed["results"]) == 10
+    # The leads API's fields in a list, its relations as ids.
+    api_row = client.get("/api/v1/leads/").json()["results"][0]
+    assert {key.removesuffix("_id") for key in listed["results"][0]} == set(api_row) - {
+        "sla_status",
+        "likely_duplicates",
+    }
     assert {row["team_id"] for row in listed["results"]} == {users["sales_manager"].team_id}
 
 
